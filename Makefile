@@ -1,0 +1,44 @@
+# tinyedge: the two commands a person needs (`make demo`, `make test`) plus build helpers.
+# Every target installs the Debian packages first (scripts/deps.sh is idempotent and quick).
+JOBS ?= $(shell nproc)
+PY := /usr/bin/python3
+
+.PHONY: all deps build build-asan test unit integration demo bench fuzz clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	@cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build/release -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DTE_SANITIZE=ON >/dev/null
+	@cmake --build build/asan -j $(JOBS)
+
+# unit (cmocka via ctest) + fuzz smoke (seed corpora) + integration (pytest, real peers), all on
+# the ASan/UBSan build; prints one summary at the end.
+test: build-asan
+	@bash scripts/test.sh build/asan
+
+unit: build-asan
+	@cd build/asan && ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz'
+
+integration: build-asan
+	@TE_BIN=$(CURDIR)/build/asan/tinyedge $(PY) -m pytest -q tests/integration
+
+demo: build
+	@bash scripts/demo.sh build/release
+
+bench: build
+	@bash bench/run.sh build/release
+
+fuzz: deps
+	@CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DTE_SANITIZE=ON -DTE_LIBFUZZER=ON >/dev/null
+	@cmake --build build/fuzz -j $(JOBS)
+	@echo "fuzz targets in build/fuzz/fuzz_*; run e.g. build/fuzz/fuzz_mqtt_packet fuzz/corpus/mqtt_packet -max_total_time=60"
+
+clean:
+	rm -rf build

@@ -1,0 +1,21 @@
+
+# Consider dependencies only in project.
+set(CMAKE_DEPENDS_IN_PROJECT_ONLY OFF)
+
+# The set of languages for which implicit dependencies are needed:
+set(CMAKE_DEPENDS_LANGUAGES
+  )
+
+# The set of dependency files which are needed:
+set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/src/base/buf.c" "CMakeFiles/te_pure.dir/src/base/buf.c.o" "gcc" "CMakeFiles/te_pure.dir/src/base/buf.c.o.d"
+  "/work/main/src/base/clock.c" "CMakeFiles/te_pure.dir/src/base/clock.c.o" "gcc" "CMakeFiles/te_pure.dir/src/base/clock.c.o.d"
+  "/work/main/src/base/log.c" "CMakeFiles/te_pure.dir/src/base/log.c.o" "gcc" "CMakeFiles/te_pure.dir/src/base/log.c.o.d"
+  )
+
+# Targets to which this target links.
+set(CMAKE_TARGET_LINKED_INFO_FILES
+  )
+
+# Fortran module output directory.
+set(CMAKE_Fortran_TARGET_MODULE_DIR "")

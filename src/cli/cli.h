@@ -1,0 +1,6 @@
+/* cli: one entry point per subcommand; argv[0] is the subcommand's name. Return the exit status. */
+#ifndef TE_CLI_H
+#define TE_CLI_H
+int cli_serve(int argc, char **argv);
+int cli_broker(int argc, char **argv);
+#endif
