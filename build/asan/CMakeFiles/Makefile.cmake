@@ -45,5 +45,11 @@ set(CMAKE_MAKEFILE_PRODUCTS
 # Dependency information for all targets:
 set(CMAKE_DEPEND_INFO_FILES
   "CMakeFiles/te_pure.dir/DependInfo.cmake"
+  "CMakeFiles/te_io.dir/DependInfo.cmake"
   "CMakeFiles/tinyedge.dir/DependInfo.cmake"
+  "CMakeFiles/unit_mqtt_test_broker.dir/DependInfo.cmake"
+  "CMakeFiles/unit_mqtt_test_store.dir/DependInfo.cmake"
+  "CMakeFiles/unit_net_test_net.dir/DependInfo.cmake"
+  "CMakeFiles/fuzz_http_request.dir/DependInfo.cmake"
+  "CMakeFiles/fuzz_mqtt_broker.dir/DependInfo.cmake"
   )

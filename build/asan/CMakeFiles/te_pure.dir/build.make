@@ -97,10 +97,24 @@ CMakeFiles/te_pure.dir/src/base/clock.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/base/clock.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/base/clock.c -o CMakeFiles/te_pure.dir/src/base/clock.c.s
 
+CMakeFiles/te_pure.dir/src/base/hmap.c.o: CMakeFiles/te_pure.dir/flags.make
+CMakeFiles/te_pure.dir/src/base/hmap.c.o: /work/main/src/base/hmap.c
+CMakeFiles/te_pure.dir/src/base/hmap.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object CMakeFiles/te_pure.dir/src/base/hmap.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/base/hmap.c.o -MF CMakeFiles/te_pure.dir/src/base/hmap.c.o.d -o CMakeFiles/te_pure.dir/src/base/hmap.c.o -c /work/main/src/base/hmap.c
+
+CMakeFiles/te_pure.dir/src/base/hmap.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/te_pure.dir/src/base/hmap.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/base/hmap.c > CMakeFiles/te_pure.dir/src/base/hmap.c.i
+
+CMakeFiles/te_pure.dir/src/base/hmap.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/base/hmap.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/base/hmap.c -o CMakeFiles/te_pure.dir/src/base/hmap.c.s
+
 CMakeFiles/te_pure.dir/src/base/log.c.o: CMakeFiles/te_pure.dir/flags.make
 CMakeFiles/te_pure.dir/src/base/log.c.o: /work/main/src/base/log.c
 CMakeFiles/te_pure.dir/src/base/log.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object CMakeFiles/te_pure.dir/src/base/log.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object CMakeFiles/te_pure.dir/src/base/log.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/base/log.c.o -MF CMakeFiles/te_pure.dir/src/base/log.c.o.d -o CMakeFiles/te_pure.dir/src/base/log.c.o -c /work/main/src/base/log.c
 
 CMakeFiles/te_pure.dir/src/base/log.c.i: cmake_force
@@ -111,21 +125,167 @@ CMakeFiles/te_pure.dir/src/base/log.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/base/log.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/base/log.c -o CMakeFiles/te_pure.dir/src/base/log.c.s
 
+CMakeFiles/te_pure.dir/src/mqtt/auth.c.o: CMakeFiles/te_pure.dir/flags.make
+CMakeFiles/te_pure.dir/src/mqtt/auth.c.o: /work/main/src/mqtt/auth.c
+CMakeFiles/te_pure.dir/src/mqtt/auth.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object CMakeFiles/te_pure.dir/src/mqtt/auth.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/mqtt/auth.c.o -MF CMakeFiles/te_pure.dir/src/mqtt/auth.c.o.d -o CMakeFiles/te_pure.dir/src/mqtt/auth.c.o -c /work/main/src/mqtt/auth.c
+
+CMakeFiles/te_pure.dir/src/mqtt/auth.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/te_pure.dir/src/mqtt/auth.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/mqtt/auth.c > CMakeFiles/te_pure.dir/src/mqtt/auth.c.i
+
+CMakeFiles/te_pure.dir/src/mqtt/auth.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/mqtt/auth.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/mqtt/auth.c -o CMakeFiles/te_pure.dir/src/mqtt/auth.c.s
+
+CMakeFiles/te_pure.dir/src/mqtt/broker.c.o: CMakeFiles/te_pure.dir/flags.make
+CMakeFiles/te_pure.dir/src/mqtt/broker.c.o: /work/main/src/mqtt/broker.c
+CMakeFiles/te_pure.dir/src/mqtt/broker.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/te_pure.dir/src/mqtt/broker.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/mqtt/broker.c.o -MF CMakeFiles/te_pure.dir/src/mqtt/broker.c.o.d -o CMakeFiles/te_pure.dir/src/mqtt/broker.c.o -c /work/main/src/mqtt/broker.c
+
+CMakeFiles/te_pure.dir/src/mqtt/broker.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/te_pure.dir/src/mqtt/broker.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/mqtt/broker.c > CMakeFiles/te_pure.dir/src/mqtt/broker.c.i
+
+CMakeFiles/te_pure.dir/src/mqtt/broker.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/mqtt/broker.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/mqtt/broker.c -o CMakeFiles/te_pure.dir/src/mqtt/broker.c.s
+
+CMakeFiles/te_pure.dir/src/mqtt/codec.c.o: CMakeFiles/te_pure.dir/flags.make
+CMakeFiles/te_pure.dir/src/mqtt/codec.c.o: /work/main/src/mqtt/codec.c
+CMakeFiles/te_pure.dir/src/mqtt/codec.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/te_pure.dir/src/mqtt/codec.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/mqtt/codec.c.o -MF CMakeFiles/te_pure.dir/src/mqtt/codec.c.o.d -o CMakeFiles/te_pure.dir/src/mqtt/codec.c.o -c /work/main/src/mqtt/codec.c
+
+CMakeFiles/te_pure.dir/src/mqtt/codec.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/te_pure.dir/src/mqtt/codec.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/mqtt/codec.c > CMakeFiles/te_pure.dir/src/mqtt/codec.c.i
+
+CMakeFiles/te_pure.dir/src/mqtt/codec.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/mqtt/codec.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/mqtt/codec.c -o CMakeFiles/te_pure.dir/src/mqtt/codec.c.s
+
+CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.o: CMakeFiles/te_pure.dir/flags.make
+CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.o: /work/main/src/mqtt/handle_connect.c
+CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.o -MF CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.o.d -o CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.o -c /work/main/src/mqtt/handle_connect.c
+
+CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/mqtt/handle_connect.c > CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.i
+
+CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/mqtt/handle_connect.c -o CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.s
+
+CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.o: CMakeFiles/te_pure.dir/flags.make
+CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.o: /work/main/src/mqtt/handle_publish.c
+CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.o -MF CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.o.d -o CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.o -c /work/main/src/mqtt/handle_publish.c
+
+CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/mqtt/handle_publish.c > CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.i
+
+CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/mqtt/handle_publish.c -o CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.s
+
+CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.o: CMakeFiles/te_pure.dir/flags.make
+CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.o: /work/main/src/mqtt/handle_subscribe.c
+CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Building C object CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.o -MF CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.o.d -o CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.o -c /work/main/src/mqtt/handle_subscribe.c
+
+CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/mqtt/handle_subscribe.c > CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.i
+
+CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/mqtt/handle_subscribe.c -o CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.s
+
+CMakeFiles/te_pure.dir/src/mqtt/store.c.o: CMakeFiles/te_pure.dir/flags.make
+CMakeFiles/te_pure.dir/src/mqtt/store.c.o: /work/main/src/mqtt/store.c
+CMakeFiles/te_pure.dir/src/mqtt/store.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_11) "Building C object CMakeFiles/te_pure.dir/src/mqtt/store.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/mqtt/store.c.o -MF CMakeFiles/te_pure.dir/src/mqtt/store.c.o.d -o CMakeFiles/te_pure.dir/src/mqtt/store.c.o -c /work/main/src/mqtt/store.c
+
+CMakeFiles/te_pure.dir/src/mqtt/store.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/te_pure.dir/src/mqtt/store.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/mqtt/store.c > CMakeFiles/te_pure.dir/src/mqtt/store.c.i
+
+CMakeFiles/te_pure.dir/src/mqtt/store.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/mqtt/store.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/mqtt/store.c -o CMakeFiles/te_pure.dir/src/mqtt/store.c.s
+
+CMakeFiles/te_pure.dir/src/mqtt/subtree.c.o: CMakeFiles/te_pure.dir/flags.make
+CMakeFiles/te_pure.dir/src/mqtt/subtree.c.o: /work/main/src/mqtt/subtree.c
+CMakeFiles/te_pure.dir/src/mqtt/subtree.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_12) "Building C object CMakeFiles/te_pure.dir/src/mqtt/subtree.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/mqtt/subtree.c.o -MF CMakeFiles/te_pure.dir/src/mqtt/subtree.c.o.d -o CMakeFiles/te_pure.dir/src/mqtt/subtree.c.o -c /work/main/src/mqtt/subtree.c
+
+CMakeFiles/te_pure.dir/src/mqtt/subtree.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/te_pure.dir/src/mqtt/subtree.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/mqtt/subtree.c > CMakeFiles/te_pure.dir/src/mqtt/subtree.c.i
+
+CMakeFiles/te_pure.dir/src/mqtt/subtree.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/mqtt/subtree.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/mqtt/subtree.c -o CMakeFiles/te_pure.dir/src/mqtt/subtree.c.s
+
+CMakeFiles/te_pure.dir/src/mqtt/topic.c.o: CMakeFiles/te_pure.dir/flags.make
+CMakeFiles/te_pure.dir/src/mqtt/topic.c.o: /work/main/src/mqtt/topic.c
+CMakeFiles/te_pure.dir/src/mqtt/topic.c.o: CMakeFiles/te_pure.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_13) "Building C object CMakeFiles/te_pure.dir/src/mqtt/topic.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/te_pure.dir/src/mqtt/topic.c.o -MF CMakeFiles/te_pure.dir/src/mqtt/topic.c.o.d -o CMakeFiles/te_pure.dir/src/mqtt/topic.c.o -c /work/main/src/mqtt/topic.c
+
+CMakeFiles/te_pure.dir/src/mqtt/topic.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/te_pure.dir/src/mqtt/topic.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/mqtt/topic.c > CMakeFiles/te_pure.dir/src/mqtt/topic.c.i
+
+CMakeFiles/te_pure.dir/src/mqtt/topic.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/te_pure.dir/src/mqtt/topic.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/mqtt/topic.c -o CMakeFiles/te_pure.dir/src/mqtt/topic.c.s
+
 # Object files for target te_pure
 te_pure_OBJECTS = \
 "CMakeFiles/te_pure.dir/src/base/buf.c.o" \
 "CMakeFiles/te_pure.dir/src/base/clock.c.o" \
-"CMakeFiles/te_pure.dir/src/base/log.c.o"
+"CMakeFiles/te_pure.dir/src/base/hmap.c.o" \
+"CMakeFiles/te_pure.dir/src/base/log.c.o" \
+"CMakeFiles/te_pure.dir/src/mqtt/auth.c.o" \
+"CMakeFiles/te_pure.dir/src/mqtt/broker.c.o" \
+"CMakeFiles/te_pure.dir/src/mqtt/codec.c.o" \
+"CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.o" \
+"CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.o" \
+"CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.o" \
+"CMakeFiles/te_pure.dir/src/mqtt/store.c.o" \
+"CMakeFiles/te_pure.dir/src/mqtt/subtree.c.o" \
+"CMakeFiles/te_pure.dir/src/mqtt/topic.c.o"
 
 # External object files for target te_pure
 te_pure_EXTERNAL_OBJECTS =
 
 libte_pure.a: CMakeFiles/te_pure.dir/src/base/buf.c.o
 libte_pure.a: CMakeFiles/te_pure.dir/src/base/clock.c.o
+libte_pure.a: CMakeFiles/te_pure.dir/src/base/hmap.c.o
 libte_pure.a: CMakeFiles/te_pure.dir/src/base/log.c.o
+libte_pure.a: CMakeFiles/te_pure.dir/src/mqtt/auth.c.o
+libte_pure.a: CMakeFiles/te_pure.dir/src/mqtt/broker.c.o
+libte_pure.a: CMakeFiles/te_pure.dir/src/mqtt/codec.c.o
+libte_pure.a: CMakeFiles/te_pure.dir/src/mqtt/handle_connect.c.o
+libte_pure.a: CMakeFiles/te_pure.dir/src/mqtt/handle_publish.c.o
+libte_pure.a: CMakeFiles/te_pure.dir/src/mqtt/handle_subscribe.c.o
+libte_pure.a: CMakeFiles/te_pure.dir/src/mqtt/store.c.o
+libte_pure.a: CMakeFiles/te_pure.dir/src/mqtt/subtree.c.o
+libte_pure.a: CMakeFiles/te_pure.dir/src/mqtt/topic.c.o
 libte_pure.a: CMakeFiles/te_pure.dir/build.make
 libte_pure.a: CMakeFiles/te_pure.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Linking C static library libte_pure.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Linking C static library libte_pure.a"
 	$(CMAKE_COMMAND) -P CMakeFiles/te_pure.dir/cmake_clean_target.cmake
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/te_pure.dir/link.txt --verbose=$(VERBOSE)
 

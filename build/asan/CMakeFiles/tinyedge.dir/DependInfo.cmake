@@ -8,12 +8,14 @@ set(CMAKE_DEPENDS_LANGUAGES
 
 # The set of dependency files which are needed:
 set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/src/cli/cmd_broker.c" "CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o" "gcc" "CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o.d"
   "/work/main/src/cli/cmd_serve.c" "CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o" "gcc" "CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o.d"
   "/work/main/src/cli/main.c" "CMakeFiles/tinyedge.dir/src/cli/main.c.o" "gcc" "CMakeFiles/tinyedge.dir/src/cli/main.c.o.d"
   )
 
 # Targets to which this target links.
 set(CMAKE_TARGET_LINKED_INFO_FILES
+  "/work/main/build/asan/CMakeFiles/te_io.dir/DependInfo.cmake"
   "/work/main/build/asan/CMakeFiles/te_pure.dir/DependInfo.cmake"
   )
 

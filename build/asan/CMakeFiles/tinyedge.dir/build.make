@@ -69,10 +69,24 @@ include CMakeFiles/tinyedge.dir/progress.make
 # Include the compile flags for this target's objects.
 include CMakeFiles/tinyedge.dir/flags.make
 
+CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o: CMakeFiles/tinyedge.dir/flags.make
+CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o: /work/main/src/cli/cmd_broker.c
+CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o: CMakeFiles/tinyedge.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Building C object CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o -MF CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o.d -o CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o -c /work/main/src/cli/cmd_broker.c
+
+CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/src/cli/cmd_broker.c > CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.i
+
+CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/src/cli/cmd_broker.c -o CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.s
+
 CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o: CMakeFiles/tinyedge.dir/flags.make
 CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o: /work/main/src/cli/cmd_serve.c
 CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o: CMakeFiles/tinyedge.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Building C object CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building C object CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o -MF CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o.d -o CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o -c /work/main/src/cli/cmd_serve.c
 
 CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.i: cmake_force
@@ -86,7 +100,7 @@ CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.s: cmake_force
 CMakeFiles/tinyedge.dir/src/cli/main.c.o: CMakeFiles/tinyedge.dir/flags.make
 CMakeFiles/tinyedge.dir/src/cli/main.c.o: /work/main/src/cli/main.c
 CMakeFiles/tinyedge.dir/src/cli/main.c.o: CMakeFiles/tinyedge.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building C object CMakeFiles/tinyedge.dir/src/cli/main.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object CMakeFiles/tinyedge.dir/src/cli/main.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/tinyedge.dir/src/cli/main.c.o -MF CMakeFiles/tinyedge.dir/src/cli/main.c.o.d -o CMakeFiles/tinyedge.dir/src/cli/main.c.o -c /work/main/src/cli/main.c
 
 CMakeFiles/tinyedge.dir/src/cli/main.c.i: cmake_force
@@ -99,15 +113,18 @@ CMakeFiles/tinyedge.dir/src/cli/main.c.s: cmake_force
 
 # Object files for target tinyedge
 tinyedge_OBJECTS = \
+"CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o" \
 "CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o" \
 "CMakeFiles/tinyedge.dir/src/cli/main.c.o"
 
 # External object files for target tinyedge
 tinyedge_EXTERNAL_OBJECTS =
 
+tinyedge: CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o
 tinyedge: CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o
 tinyedge: CMakeFiles/tinyedge.dir/src/cli/main.c.o
 tinyedge: CMakeFiles/tinyedge.dir/build.make
+tinyedge: libte_io.a
 tinyedge: libte_pure.a
 tinyedge: /usr/lib/x86_64-linux-gnu/libssl.so
 tinyedge: /usr/lib/x86_64-linux-gnu/libcrypto.so
@@ -120,7 +137,7 @@ tinyedge: /usr/lib/x86_64-linux-gnu/libinih.so
 tinyedge: /usr/lib/x86_64-linux-gnu/libhttp_parser.so
 tinyedge: /usr/lib/x86_64-linux-gnu/libwslay.so
 tinyedge: CMakeFiles/tinyedge.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Linking C executable tinyedge"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/asan/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Linking C executable tinyedge"
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/tinyedge.dir/link.txt --verbose=$(VERBOSE)
 
 # Rule to build all files generated by this target.

@@ -1,4 +1,6 @@
 file(REMOVE_RECURSE
+  "CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o"
+  "CMakeFiles/tinyedge.dir/src/cli/cmd_broker.c.o.d"
   "CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o"
   "CMakeFiles/tinyedge.dir/src/cli/cmd_serve.c.o.d"
   "CMakeFiles/tinyedge.dir/src/cli/main.c.o"

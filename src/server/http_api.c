@@ -1,0 +1,78 @@
+/* server/http_api: /health and Prometheus /metrics on the http port (see http_api.h). */
+#include "server/http_api.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/log.h"
+
+typedef struct api_ctx {
+    mqtt_broker *broker;
+    uint64_t started;
+} api_ctx;
+
+static void metric(buf_t *b, const char *name, const char *type, const char *help, uint64_t v) {
+    char line[512];
+    int n = snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name, v);
+    if (n > 0) buf_append(b, line, (size_t)n);
+}
+
+static void serve_metrics(net_http_req *req, api_ctx *x) {
+    const mqtt_broker_stats *st = mqtt_broker_stats_get(x->broker);
+    buf_t b;
+    buf_init(&b);
+    metric(&b, "tinyedge_uptime_seconds", "gauge", "Seconds since the server started.", (te_mono_ms() - x->started) / 1000);
+    metric(&b, "tinyedge_mqtt_clients_connected", "gauge", "MQTT clients connected now.", st->clients_connected);
+    metric(&b, "tinyedge_mqtt_clients_maximum", "gauge", "Most MQTT clients connected at once.", st->clients_maximum);
+    metric(&b, "tinyedge_mqtt_connections_total", "counter", "MQTT connections accepted (CONNACK success).", st->clients_total);
+    metric(&b, "tinyedge_mqtt_connect_refused_total", "counter", "CONNECTs refused.", st->connect_refused);
+    metric(&b, "tinyedge_mqtt_sessions", "gauge", "Sessions, connected or not.", st->sessions_count);
+    metric(&b, "tinyedge_mqtt_sessions_expired_total", "counter", "Sessions removed by expiry.", st->clients_expired);
+    metric(&b, "tinyedge_mqtt_packets_received_total", "counter", "MQTT packets received.", st->msgs_received);
+    metric(&b, "tinyedge_mqtt_packets_sent_total", "counter", "MQTT packets sent.", st->msgs_sent);
+    metric(&b, "tinyedge_mqtt_messages_received_total", "counter", "PUBLISH packets received.", st->pub_received);
+    metric(&b, "tinyedge_mqtt_messages_sent_total", "counter", "PUBLISH packets sent.", st->pub_sent);
+    metric(&b, "tinyedge_mqtt_messages_dropped_total", "counter", "Messages dropped (QoS 0 to slow or offline clients, rejected publishes).", st->pub_dropped);
+    metric(&b, "tinyedge_mqtt_messages_refused_total", "counter", "QoS 1/2 publishes refused or held back because a queue was full.", st->pub_refused);
+    metric(&b, "tinyedge_mqtt_bytes_received_total", "counter", "Bytes of MQTT packets received.", st->bytes_received);
+    metric(&b, "tinyedge_mqtt_bytes_sent_total", "counter", "Bytes of MQTT packets sent.", st->bytes_sent);
+    metric(&b, "tinyedge_mqtt_payload_bytes_received_total", "counter", "Payload bytes received.", st->pub_bytes_received);
+    metric(&b, "tinyedge_mqtt_payload_bytes_sent_total", "counter", "Payload bytes sent.", st->pub_bytes_sent);
+    metric(&b, "tinyedge_mqtt_retained_messages", "gauge", "Retained messages.", st->retained_count);
+    metric(&b, "tinyedge_mqtt_subscriptions", "gauge", "Subscriptions.", st->subscriptions_count);
+    metric(&b, "tinyedge_mqtt_messages_queued", "gauge", "Messages queued for sessions.", st->queued_count);
+    metric(&b, "tinyedge_mqtt_messages_inflight", "gauge", "QoS 1/2 messages in flight.", st->inflight_count);
+    metric(&b, "tinyedge_mqtt_protocol_errors_total", "counter", "Connections closed for protocol errors.", st->protocol_errors);
+    net_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
+    buf_free(&b);
+}
+
+static void handler(net_http_req *req, void *ud) {
+    api_ctx *x = ud;
+    bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
+    if (!strcmp(req->path, "/health") && get) {
+        char body[256];
+        int n = snprintf(body, sizeof body, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%" PRIu64 "}\n", TE_VERSION,
+                         (te_mono_ms() - x->started) / 1000);
+        net_http_respond(req, 200, "application/json", NULL, body, (size_t)n);
+    } else if (!strcmp(req->path, "/metrics") && get) {
+        serve_metrics(req, x);
+    } else if (!strcmp(req->path, "/health") || !strcmp(req->path, "/metrics")) {
+        const char *b = "{\"error\":\"method not allowed\"}\n";
+        net_http_respond(req, 405, "application/json", "Allow: GET, HEAD\r\n", b, strlen(b));
+    } else {
+        const char *b = "{\"error\":\"not found\"}\n";
+        net_http_respond(req, 404, "application/json", NULL, b, strlen(b));
+    }
+}
+
+int te_http_api_start(uv_loop_t *loop, const te_config *cfg, mqtt_broker *b, net_listener **out, char *err,
+                      size_t errlen) {
+    static api_ctx ctx;
+    ctx.broker = b;
+    ctx.started = te_mono_ms();
+    if (net_http_listen(loop, cfg->bind, cfg->http_port, handler, &ctx, out, err, errlen)) return -1;
+    LOG_NOTICE("server", "event=listening service=http bind=%s port=%d", cfg->bind, net_listener_port(*out));
+    return 0;
+}
