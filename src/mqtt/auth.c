@@ -425,13 +425,42 @@ static int filter_covers(const char *f, size_t fn, const char *s, size_t sn) {
         if (!hf) return !hs;
         if (is_lev(fs, fl, '#')) return !(lvl == 0 && dollar);
         if (!hs) return 0;                    /* f needs more levels than s guarantees */
-        if (is_lev(ss, sl, '#')) return 0;    /* s reaches deeper than f (f has no '#' here) */
+        if (is_lev(ss, sl, '#')) {
+            /* s reaches deeper than f (f has no '#' here), except that a first-level "+/#" matches
+             * exactly what a first-level '#' does: every topic not starting with '$'. */
+            if (lvl == 0 && is_lev(fs, fl, '+') && lev_next(&fi, &fs, &fl) && is_lev(fs, fl, '#')) return 1;
+            return 0;
+        }
         if (is_lev(fs, fl, '+')) {
             if (lvl == 0 && dollar) return 0;
             continue;                         /* covers a literal or a '+' level */
         }
         if (is_lev(ss, sl, '+')) return 0;    /* a literal does not cover '+' */
         if (fl != sl || memcmp(fs, ss, fl) != 0) return 0;
+    }
+}
+
+/* 1 if some topic name is matched by both filters a and b (their sets of topics intersect).
+ * A '+' or '#' first level never matches a "$..." topic, whichever side it is on. */
+static int filter_overlaps(const char *a, size_t an, const char *b, size_t bn) {
+    lev_it ai, bi;
+    lev_init(&ai, a, an);
+    lev_init(&bi, b, bn);
+    for (int lvl = 0;; lvl++) {
+        const char *as, *bs;
+        size_t al, bl;
+        int ha = lev_next(&ai, &as, &al), hb = lev_next(&bi, &bs, &bl);
+        /* One side ended: only a trailing '#' on the other (which also matches its parent) meets it.
+         * Filters are valid, so a '#' level is always the last one. */
+        if (!ha) return !hb || is_lev(bs, bl, '#');
+        if (!hb) return is_lev(as, al, '#');
+        int wa = is_lev(as, al, '+') || is_lev(as, al, '#');
+        int wb = is_lev(bs, bl, '+') || is_lev(bs, bl, '#');
+        if (lvl == 0 && ((wa && !wb && bl > 0 && bs[0] == '$') || (wb && !wa && al > 0 && as[0] == '$')))
+            return 0;
+        if (is_lev(as, al, '#') || is_lev(bs, bl, '#')) return 1;
+        if (wa || wb) continue;
+        if (al != bl || memcmp(as, bs, al) != 0) return 0;
     }
 }
 
@@ -505,7 +534,7 @@ static int acl_merge_users(mqtt_acl *acl) {
                 acl->nusers = w;
                 return -1;
             }
-            memcpy(dst->v + dst->n, src->v, src->n * sizeof *src->v);
+            if (src->n) memcpy(dst->v + dst->n, src->v, src->n * sizeof *src->v);
             dst->n += src->n;
             free(src->v);
             free(acl->users[i].name);
@@ -639,9 +668,16 @@ mqtt_acl *mqtt_acl_load(const char *path, char *err, size_t errlen) {
     return acl;
 }
 
+/* How a rule's filter is compared with the checked text. */
+enum {
+    MATCH_TOPIC,   /* topic is a topic name: the rule matches it */
+    MATCH_COVERS,  /* topic is a filter: the rule matches every topic the filter can match */
+    MATCH_OVERLAPS /* topic is a filter: the rule matches at least one topic the filter can match */
+};
+
 /* Does rule topic (after substitution, for patterns) match? 1 yes, 0 no, -1 out of memory. */
 static int rule_match(const acl_rule *r, const char *clientid, const char *username, const char *topic,
-                      size_t tlen, int sub) {
+                      size_t tlen, int mode) {
     const char *f = r->topic;
     size_t fn = r->len;
     char stack[256], *heap = NULL;
@@ -675,21 +711,25 @@ static int rule_match(const acl_rule *r, const char *clientid, const char *usern
         f = buf;
         fn = o;
     }
-    int m = sub ? filter_covers(f, fn, topic, tlen) : match_topic(f, fn, topic, tlen);
+    int m = mode == MATCH_COVERS     ? filter_covers(f, fn, topic, tlen)
+            : mode == MATCH_OVERLAPS ? filter_overlaps(f, fn, topic, tlen)
+                                     : match_topic(f, fn, topic, tlen);
     free(heap);
     return m;
 }
 
-/* Denies first, then grants: -1 denied, 1 granted, 0 no entry applies. */
+/* Denies first, then grants: -1 denied, 1 granted, 0 no entry applies. For a subscription (sub) a
+ * deny must cover the whole filter and a grant need only overlap it. */
 static int list_eval(const acl_list *l, const char *clientid, const char *username, const char *topic,
                      size_t tlen, int need, int sub) {
     for (int pass = 0; pass < 2; pass++) {
+        int mode = !sub ? MATCH_TOPIC : pass == 0 ? MATCH_COVERS : MATCH_OVERLAPS;
         for (size_t i = 0; i < l->n; i++) {
             const acl_rule *r = &l->v[i];
             if (pass == 0 ? r->access != 0 : !(r->access & need)) continue;
             if ((r->subst & RULE_SUBST_U) && !username) continue;
             if ((r->subst & RULE_SUBST_C) && !clientid) continue;
-            int m = rule_match(r, clientid, username, topic, tlen, sub);
+            int m = rule_match(r, clientid, username, topic, tlen, mode);
             if (m < 0) return -1; /* out of memory: fail closed */
             if (m) return pass == 0 ? -1 : 1;
         }

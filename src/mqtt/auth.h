@@ -31,10 +31,17 @@
  *        A %u pattern never applies to anonymous clients (nor %c with clientid NULL).
  *        MQTT_ACL_READ / _WRITE: `topic` is a topic name (no wildcards; else 0), ACL entries match it
  *        as filters ('+'/'#' at the first level do not match a "$..." topic).
- *        MQTT_ACL_SUBSCRIBE: `topic` is a filter ("$share/<group>/" is stripped); allowed when a
- *        read-granting entry covers every topic the filter can match, denied when a deny entry
- *        does. Mosquitto's acl_file itself grants every SUBSCRIBE and checks READ per delivered
- *        message; a broker wanting exactly that skips this check (READ on delivery stays needed).
+ *        MQTT_ACL_SUBSCRIBE: `topic` is a filter ("$share/<group>/" is stripped; an invalid filter
+ *        -> 0), checked in the same order with two different tests: a deny entry applies when it
+ *        COVERS the filter (every topic the filter can match is denied), a read-granting entry
+ *        when it OVERLAPS the filter (at least one topic is matched by both; '+' or '#' at the
+ *        first level of either side never meets a "$..." level, so `#` and `$SYS/#` do not
+ *        overlap). So a subscription is refused only when it is wholly denied or when the client
+ *        can never read anything through it; a grant does NOT mean every message it matches is
+ *        readable (a grant may overlap only part of the filter, or overlap only denied topics):
+ *        the broker must still check MQTT_ACL_READ per delivered message. Mosquitto's acl_file
+ *        grants every SUBSCRIBE and relies on that READ check alone; this stays compatible with
+ *        any setup where the subscriber can read at least one topic of each filter it uses.
  *        acl == NULL (no acl_file configured) allows everything.
  *   mqtt_acl_rule_count(acl)                   number of topic + pattern entries loaded.
  *   mqtt_acl_free(acl)                         NULL is fine.

@@ -39,6 +39,7 @@ mqtt_msg *mqtt_msg_new(const void *topic, size_t tlen, const void *props, size_t
     m->expiry_at = expiry_at;
     m->expiry_s = 0;
     m->store_id = 0;
+    m->origin = NULL;
     m->topic = (char *)(m + 1);
     memcpy(m->topic, topic, tlen);
     m->topic[tlen] = 0;
@@ -185,6 +186,9 @@ static void dispatch_error(mqtt_client *c, int err, uint8_t reason) {
         broker_close(c);
         return;
     }
+    /* after CONNACK an unsupported-version CONNECT is first of all a second CONNECT; 0x84 is
+     * not a DISCONNECT reason code */
+    if (err == MQTT_E_VERSION) reason = MQTT_RC_PROTOCOL_ERROR;
     broker_disconnect(c, reason ? reason : MQTT_RC_MALFORMED, w);
 }
 
@@ -331,17 +335,23 @@ void mqtt_broker_shutdown(mqtt_broker *b) {
     }
 }
 
-int mqtt_broker_publish(mqtt_broker *b, const char *topic, const void *payload, size_t len, uint8_t qos,
-                        bool retain, uint64_t now) {
+int mqtt_broker_publish_ex(mqtt_broker *b, const char *topic, const void *payload, size_t len, uint8_t qos,
+                           bool retain, const uint8_t *props, size_t props_len, const void *origin, uint64_t now) {
     b->now = now;
     size_t tl = strlen(topic);
-    if (qos > 2 || !mqtt_topic_name_valid((const uint8_t *)topic, tl)) return -1;
-    mqtt_msg *m = mqtt_msg_new(topic, tl, NULL, 0, payload, len, qos, retain, 0);
+    if (tl == 0 || tl > 65535 || qos > 2 || !mqtt_topic_name_valid((const uint8_t *)topic, tl)) return -1;
+    mqtt_msg *m = mqtt_msg_new(topic, tl, props, props_len, payload, len, qos, retain, 0);
     if (!m) return -1;
-    if (retain) retain_set(b, m);
+    m->origin = origin;
+    if (retain && b->conf.retain_available) retain_set(b, m);
     broker_route(b, NULL, m);
     mqtt_msg_unref(m);
     return 0;
+}
+
+int mqtt_broker_publish(mqtt_broker *b, const char *topic, const void *payload, size_t len, uint8_t qos,
+                        bool retain, uint64_t now) {
+    return mqtt_broker_publish_ex(b, topic, payload, len, qos, retain, NULL, 0, NULL, now);
 }
 
 int mqtt_broker_subscribe_internal(mqtt_broker *b, const char *filter, mqtt_internal_cb cb, void *ud) {
@@ -360,7 +370,7 @@ int mqtt_broker_subscribe_internal(mqtt_broker *b, const char *filter, mqtt_inte
     b->all_sessions = s;
     hmap_put(&b->sessions, s->id, s->id_len, s);
     bool existed;
-    return session_add_sub(b, s, filter, 0, 0, &existed);
+    return session_add_sub(b, s, filter, 2, 0, &existed); /* the message keeps its QoS */
 }
 
 static void publish_sys(mqtt_broker *b, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -439,7 +449,10 @@ void mqtt_broker_tick(mqtt_broker *b, uint64_t now) {
                 s->will = NULL;
                 broker_publish_will(b, w);
             }
-            if (s->expiry_s != UINT32_MAX && now - s->offline_since >= (uint64_t)s->expiry_s * 1000u) {
+            /* offline_since may lie ahead of `now` for a session loaded from the store after the
+             * wall clock stepped back: count that as no time elapsed, not as an underflow */
+            if (s->expiry_s != UINT32_MAX && now >= s->offline_since &&
+                now - s->offline_since >= (uint64_t)s->expiry_s * 1000u) {
                 LOG_INFO("mqtt", "event=session_expired client=%s", s->id);
                 b->st.clients_expired++;
                 session_end(b, s);

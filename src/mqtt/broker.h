@@ -12,6 +12,9 @@
  *   mqtt_broker_tick(b, now)              keep-alive, connect timeout, will delay, session and
  *                                         message expiry, $SYS publication; call every ~100-250 ms
  *   mqtt_broker_publish(b, ...)           publish from inside the process (LoRaWAN, alerts, ...)
+ *   mqtt_broker_publish_ex(b, ...)        the same with v5 properties (raw forwardable block) and an
+ *                                         `origin` tag that internal subscribers see (bridges use it
+ *                                         to avoid sending a message back where it came from)
  *   mqtt_broker_subscribe_internal(...)   an in-process subscriber called synchronously per message
  *   mqtt_broker_stats(b)                  counters for /metrics and $SYS
  *   mqtt_broker_shutdown(b)               send DISCONNECT 0x8B (v5) to every client and close them
@@ -84,6 +87,9 @@ typedef struct mqtt_msg_view {
     size_t payload_len;
     uint8_t qos;
     bool retain;
+    const uint8_t *props;  /* forwardable v5 properties (raw), may be empty */
+    size_t props_len;
+    const void *origin;    /* as given to mqtt_broker_publish_ex, NULL for clients' messages */
 } mqtt_msg_view;
 typedef void (*mqtt_internal_cb)(void *ud, const mqtt_msg_view *m);
 
@@ -97,6 +103,8 @@ void mqtt_broker_closed(mqtt_broker *b, mqtt_client *c, uint64_t now);
 void mqtt_broker_tick(mqtt_broker *b, uint64_t now);
 int mqtt_broker_publish(mqtt_broker *b, const char *topic, const void *payload, size_t len, uint8_t qos,
                         bool retain, uint64_t now);
+int mqtt_broker_publish_ex(mqtt_broker *b, const char *topic, const void *payload, size_t len, uint8_t qos,
+                           bool retain, const uint8_t *props, size_t props_len, const void *origin, uint64_t now);
 int mqtt_broker_subscribe_internal(mqtt_broker *b, const char *filter, mqtt_internal_cb cb, void *ud);
 const mqtt_broker_stats *mqtt_broker_stats_get(mqtt_broker *b);
 void mqtt_broker_shutdown(mqtt_broker *b);

@@ -22,6 +22,7 @@ typedef struct mqtt_msg {
     uint64_t expiry_at;   /* monotonic ms, 0 = never */
     uint32_t expiry_s;    /* message expiry interval as published (0 = none) */
     uint64_t store_id;    /* persistence id, 0 = not stored */
+    const void *origin;   /* in-process publisher tag (mqtt_broker_publish_ex), else NULL */
     char *topic;          /* NUL-terminated, inside the same allocation */
     uint8_t *props;       /* forwardable v5 properties (raw) */
     uint8_t *payload;

@@ -311,8 +311,8 @@ static int decode_connack(rd_t *r, uint8_t ver, mqtt_packet *pkt) {
         if (!rc_in(RC_SET(rc_connack), rc)) PROTOCOL();
         if (rc && pkt->session_present) PROTOCOL(); /* MQTT-3.2.2-6 */
         PROPS(r, &pkt->props, ALLOW_CONNACK, REPEAT_DEFAULT);
-    } else if (rc > MQTT_V3_NOT_AUTHORIZED) {
-        PROTOCOL();
+    } else if (rc > MQTT_V3_NOT_AUTHORIZED || (rc && pkt->session_present)) {
+        PROTOCOL(); /* MQTT-3.2.2-4: session present only with return code 0 */
     }
     if (rd_left(r)) MALFORMED();
     pkt->reason = rc;
@@ -365,6 +365,8 @@ static int decode_subscribe(rd_t *r, uint8_t ver, mqtt_packet *pkt) {
         if (rd_str(r, &f) || rd_u8(r, &o)) MALFORMED();
         if ((o & reserved) || (o & 3) == 3) MALFORMED();
         if (ver == 5 && ((o >> 4) & 3) == 3) MALFORMED(); /* retain handling 3 */
+        if (ver == 5 && (o & 0x04) && mqtt_share_parse(f.p, f.len, NULL, NULL) == 1)
+            PROTOCOL(); /* MQTT-3.8.3-4: No Local on a shared subscription */
     }
     return MQTT_OK;
 }
@@ -691,7 +693,7 @@ int mqtt_encode_connack(buf_t *out, uint8_t ver, bool session_present, uint8_t r
     if (!props) props_len = 0;
     uint8_t *w = pkt_begin(out, MQTT_CONNACK << 4, 2 + props_size(ver, props_len));
     if (!w) return -1;
-    *w++ = (ver >= 4 && session_present) ? 1 : 0;
+    *w++ = (ver >= 4 && session_present && rc == 0) ? 1 : 0; /* MQTT-3.2.2-4 / -6 */
     *w++ = ver == 5 ? rc : connack_v3_code(rc);
     if (ver == 5) w = w_props(w, props, props_len);
     return pkt_end(out, w);

@@ -203,7 +203,8 @@ void session_resend(mqtt_broker *b, mqtt_session *s) {
 void session_deliver(mqtt_broker *b, mqtt_session *s, mqtt_msg *m, uint8_t qos, bool retain, const uint32_t *subids,
                      uint8_t nsubids) {
     if (s->icb) {
-        mqtt_msg_view v = {m->topic, m->topic_len, m->payload, m->payload_len, qos, retain};
+        mqtt_msg_view v = {m->topic, m->topic_len, m->payload, m->payload_len, qos, retain, m->props, m->props_len,
+                           m->origin};
         s->icb(s->iud, &v);
         return;
     }
@@ -413,9 +414,13 @@ int handle_publish(mqtt_client *c, const mqtt_packet *p) {
             why = "a subscriber's queue is full";
             deliver = false;
             b->st.pub_refused++;
-        } else {
+        } else if (!s->inflight.count) {
             /* 3.1.x cannot refuse in PUBACK: hold the packet (and the connection's input) until
-             * the queues drain; the client keeps the message until we acknowledge it */
+             * the queues drain; the client keeps the message until we acknowledge it.
+             * Not when the publisher itself has deliveries awaiting its acknowledgement: its
+             * PUBACK/PUBCOMP are queued behind the held packet, so holding could deadlock (it
+             * publishing to its own full queue, or two clients feeding each other); then the
+             * message is routed and the full queues drop their copies. */
             if (!c->paused) b->st.pub_refused++;
             b->st.pub_received--;
             b->st.pub_bytes_received -= p->payload.len;

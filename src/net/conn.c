@@ -191,7 +191,7 @@ static void net__close_handles(net_conn *c) {
 void net__fail(net_conn *c, const char *why) {
     if (c->state == NET_ST_CLOSED) return;
     LOG_DEBUG("net", "event=conn_fail peer=%s why=\"%s\"", c->peer, why);
-    if (c->ob && !c->opened && !c->ob->why[0]) snprintf(c->ob->why, sizeof c->ob->why, "%s", why);
+    if (c->ob && !c->opened && why != c->ob->why) snprintf(c->ob->why, sizeof c->ob->why, "%s", why);
     net__close_handles(c);
 }
 
@@ -538,7 +538,7 @@ static void net__on_connection(uv_stream_t *server, int status) {
     }
     net_conn *c = net__conn_new(l->nl, &l->cbs, l->mode == NET_MODE_HTTP ? (void *)l : l->ud);
     if (!c) return;
-    c->nl->refs++; /* released in net__conn_free */
+    net__loop_get(l->nl->loop); /* the same net_loop; released in net__conn_free */
     c->lis = l;
     l->refs++;
     c->state = NET_ST_HANDSHAKE;
@@ -704,7 +704,7 @@ static void net__on_connected(uv_connect_t *req, int status) {
     c->handles--; /* the connect request */
     net_outbound *ob = c->ob;
     if (status < 0) {
-        snprintf(ob->why, sizeof ob->why, "connect %s:%s", ob->host, uv_strerror(status));
+        snprintf(ob->why, sizeof ob->why, "connect %s: %s", ob->host, uv_strerror(status));
         if (ob->cur && ob->cur->ai_next) {
             ob->cur = ob->cur->ai_next;
             uv_close((uv_handle_t *)&c->tcp, net__on_retry_closed);

@@ -7,9 +7,11 @@
 
 enum { CUR_NONE = 0, CUR_URL, CUR_NAME, CUR_VALUE };
 
+/* any nonzero return stops http-parser with an error; on_headers_complete needs one other than
+ * 1 or 2 (those mean "skip the body" / "upgrade") */
 static int hp_fail(net_hp *hp, int status) {
     if (!hp->status) hp->status = status;
-    return 1;
+    return -1;
 }
 
 /* end the string being assembled with a NUL */
@@ -24,6 +26,17 @@ static int hp_terminate(net_hp *hp) {
         h->value_len = (uint32_t)(hp->store.len - 1 - h->value);
     }
     hp->cur = CUR_NONE;
+    return 0;
+}
+
+/* terminate the last string; a name that never got a value points at its own NUL */
+static int hp_close_headers(net_hp *hp) {
+    if (hp_terminate(hp)) return -1;
+    for (int i = 0; i < hp->nhdrs; i++)
+        if (hp->hdrs[i].value < hp->hdrs[i].name + hp->hdrs[i].name_len) {
+            hp->hdrs[i].value = hp->hdrs[i].name + hp->hdrs[i].name_len;
+            hp->hdrs[i].value_len = 0;
+        }
     return 0;
 }
 
@@ -86,12 +99,7 @@ static int on_headers_complete(http_parser *p) {
         hp->url = 0;
         hp->cur = CUR_URL;
     }
-    if (hp_terminate(hp)) return hp_fail(hp, 500);
-    for (int i = 0; i < hp->nhdrs; i++) /* a name without a value line */
-        if (hp->hdrs[i].value < hp->hdrs[i].name + hp->hdrs[i].name_len) {
-            hp->hdrs[i].value = hp->hdrs[i].name + hp->hdrs[i].name_len;
-            hp->hdrs[i].value_len = 0;
-        }
+    if (hp_close_headers(hp)) return hp_fail(hp, 500);
     /* split the URL into path and query; absolute-form "http://host/p?q" keeps only "/p" */
     const char *u = (const char *)hp->store.data + hp->url;
     size_t ulen = strlen(u);
@@ -135,6 +143,7 @@ static int on_body(http_parser *p, const char *at, size_t n) {
 
 static int on_message_complete(http_parser *p) {
     net_hp *hp = p->data;
+    if (hp_close_headers(hp)) return hp_fail(hp, 500); /* trailers of a chunked body */
     if (buf_reserve(&hp->body, 1)) return hp_fail(hp, 500);
     hp->body.data[hp->body.len] = 0;
     hp->complete = true;

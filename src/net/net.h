@@ -33,7 +33,9 @@
  *   net_http_respond(req, status, content_type, extra_headers, body, len), or upgrade it with
  *   net_http_upgrade_ws(req, subprotocol, cbs, ud) (the request becomes a WebSocket net_conn).
  *   Keep-alive, pipelining, chunked request bodies, and limits (header 16 KiB, body 16 MiB by default:
- *   413) are handled; a malformed request gets a 400 and the connection closes. */
+ *   413) are handled; a malformed request gets a 400 and the connection closes. A connection that
+ *   does not complete a request within 10 s (also an idle keep-alive one) is closed; so is a TLS or
+ *   WebSocket handshake that does not finish within net_listen_opts.handshake_timeout_ms. */
 #ifndef TE_NET_NET_H
 #define TE_NET_NET_H
 #include <stdbool.h>

@@ -13,6 +13,7 @@
 #include "mqtt/broker.h"
 #include "mqtt/store.h"
 #include "net/net.h"
+#include "server/bridge.h"
 #include "server/mqtt_auth_glue.h"
 #include "server/http_api.h"
 
@@ -31,6 +32,8 @@ typedef struct te_server {
     listener_ctx listeners[TE_MAX_LISTENERS];
     int nlisteners;
     net_listener *http;
+    te_bridge_link *bridges[TE_MAX_BRIDGES];
+    int nbridges;
     uv_timer_t tick;
     uv_signal_t sigint, sigterm;
     uint64_t last_compact;
@@ -98,6 +101,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
     if (s->stopping) return;
     s->stopping = true;
     LOG_NOTICE("server", "event=shutdown signal=%d", signum);
+    for (int i = 0; i < s->nbridges; i++) te_bridge_stop(s->bridges[i]);
     mqtt_broker_shutdown(s->broker);
     for (int i = 0; i < s->nlisteners; i++) if (s->listeners[i].l) net_listener_close(s->listeners[i].l);
     if (s->http) net_listener_close(s->http);
@@ -200,6 +204,20 @@ int te_server_run(te_config *cfg) {
         }
     }
 
+    /* bridges last: they publish into the broker and need the loop */
+    for (int i = 0; i < cfg->nbridges; i++) {
+        te_bridge_opts bo = {(uint32_t)cfg->mqtt_max_inflight_messages,
+                             cfg->mqtt_max_queued_messages > 10000 ? (uint32_t)cfg->mqtt_max_queued_messages : 0, 0,
+                             (uint32_t)cfg->mqtt_max_packet_size};
+        te_bridge_link *bl = NULL;
+        int brc = te_bridge_start(s->loop, s->broker, &cfg->bridges[i], &bo, &bl, err, sizeof err);
+        if (bl) s->bridges[s->nbridges++] = bl;
+        if (brc) {
+            LOG_ERROR("server", "event=config_error err=\"%s\"", err);
+            return 1;
+        }
+    }
+
     uv_timer_init(s->loop, &s->tick);
     s->tick.data = s;
     uv_timer_start(&s->tick, on_tick, 100, 100);
@@ -224,6 +242,7 @@ int te_server_run(te_config *cfg) {
     }
     mqtt_broker_set_store(s->broker, NULL);
     mqtt_broker_free(s->broker);
+    for (int i = 0; i < s->nbridges; i++) te_bridge_free(s->bridges[i]);
     te_auth_free(s->auth);
     uv_loop_close(s->loop);
     LOG_NOTICE("server", "event=stopped");

@@ -33,6 +33,8 @@ typedef struct tconn {
     uint16_t next_pid;
     size_t pending;   /* what io->pending reports */
     int paused;       /* io->pause state */
+    bool fail_writes; /* io->write reports the transport gone */
+    int writes_failed;
 } tconn;
 
 typedef struct world {
@@ -47,6 +49,7 @@ H_FN int h_write(void *ud, void *conn, const uint8_t *p, size_t n) {
     (void)ud;
     tconn *t = conn;
     assert_false(t->closed); /* the engine never writes after closing */
+    if (t->fail_writes) { t->writes_failed++; return -1; }
     return buf_append(&t->out, p, n);
 }
 H_FN void h_close(void *ud, void *conn) {

@@ -101,6 +101,14 @@ static void second_connect(uint8_t ver) {
     enc_connect(&b, ver, &o);
     t_send(w, a, &b);
     t_expect_closed(a, MQTT_RC_PROTOCOL_ERROR);
+    /* ... also when that CONNECT carries an unsupported protocol level (found by the fuzzer:
+     * the engine answered DISCONNECT 0x84, a code DISCONNECT may not carry) */
+    a = t_conn(w, ver, "twice2", 0);
+    buf_init(&b);
+    enc_connect(&b, 4, &o);
+    b.data[8] = 9;
+    t_send(w, a, &b);
+    t_expect_closed(a, MQTT_RC_PROTOCOL_ERROR);
     w_free(w);
 }
 BOTH(second_connect)
@@ -1346,6 +1354,199 @@ static void offline_full_queue_does_not_block(uint8_t ver) {
 }
 BOTH(offline_full_queue_does_not_block)
 
+/* ------------------------------------------------------------------ more protocol corners */
+
+static void test_mqtt31(void **st) {
+    (void)st;
+    world *w = w_new(NULL);
+    tconn *s = t_conn(w, 3, "v31-sub", 0);
+    tconn *p = t_conn(w, 4, "v311-pub", 0);
+    t_sub(w, s, "x/#", 2);
+    t_pub_done(w, p, "x/y", "hello", 2, false);
+    mqtt_packet *k = t_expect_pub(s, "x/y", "hello", 2);
+    t_pub_ack(w, s, 2, k->packet_id);
+    /* 3.1: empty client id refused */
+    tconn *e = t_open(w, 3, &(copts){.id = "", .clean = true});
+    assert_int_equal(t_expect(e, MQTT_CONNACK)->reason, MQTT_V3_ID_REJECTED);
+    assert_true(e->closed);
+    w_free(w);
+}
+
+static void takeover_inflight(uint8_t ver) {
+    world *w = w_new(NULL);
+    copts o = {.id = "tk", .clean = false, .session_expiry = 100};
+    tconn *a = t_conn_ex(w, ver, &o, 0);
+    t_sub(w, a, "ti", 1);
+    tconn *p = t_conn(w, ver, "p", 0);
+    t_pub_done(w, p, "ti", "m", 1, false);
+    uint16_t pid = t_expect_pub(a, "ti", "m", 1)->packet_id;
+    tconn *b = t_conn_ex(w, ver, &o, 1);
+    assert_true(a->closed);
+    mqtt_packet *k = t_expect_pub(b, "ti", "m", 1);
+    assert_true(k->dup);
+    assert_int_equal(k->packet_id, pid);
+    t_ack(w, b, MQTT_PUBACK, pid);
+    assert_int_equal(mqtt_broker_stats_get(w->b)->inflight_count, 0);
+    w_free(w);
+}
+BOTH(takeover_inflight)
+
+static void test_pubrel_unknown_v5(void **st) {
+    (void)st;
+    world *w = w_new(NULL);
+    tconn *c = t_conn(w, 5, "c", 0);
+    t_ack(w, c, MQTT_PUBREL, 42);
+    mqtt_packet *k = t_expect(c, MQTT_PUBCOMP);
+    assert_int_equal(k->packet_id, 42);
+    assert_int_equal(k->reason, MQTT_RC_PACKET_ID_NOT_FOUND);
+    /* a PUBACK for nothing is ignored */
+    t_ack(w, c, MQTT_PUBACK, 9);
+    t_none(c);
+    assert_false(c->closed);
+    w_free(w);
+}
+
+static void test_pubrec_error_ends_exchange_v5(void **st) {
+    (void)st;
+    world *w = w_new(NULL);
+    tconn *s = t_conn(w, 5, "s", 0);
+    t_sub(w, s, "e", 2);
+    tconn *p = t_conn(w, 5, "p", 0);
+    t_pub_done(w, p, "e", "m", 2, false);
+    uint16_t pid = t_expect_pub(s, "e", "m", 2)->packet_id;
+    buf_t b;
+    buf_init(&b);
+    mqtt_encode_ack(&b, MQTT_PUBREC, 5, pid, MQTT_RC_UNSPECIFIED, NULL, 0);
+    t_send(w, s, &b);
+    t_none(s);
+    assert_int_equal(mqtt_broker_stats_get(w->b)->inflight_count, 0);
+    w_free(w);
+}
+
+static void test_queue_qos0_offline(void **st) {
+    (void)st;
+    mqtt_broker_conf conf;
+    w_conf_defaults(&conf);
+    conf.queue_qos0_offline = true;
+    world *w = w_new(&conf);
+    copts o = {.id = "q0", .clean = false};
+    tconn *s = t_conn_ex(w, 4, &o, 0);
+    t_sub(w, s, "z", 0);
+    t_disconnect(w, s, 0, NULL);
+    tconn *p = t_conn(w, 4, "p", 0);
+    t_pub(w, p, "z", "a", 0, false);
+    t_pub(w, p, "z", "b", 1, false);
+    s = t_conn_ex(w, 4, &o, 1);
+    t_expect_pub(s, "z", "a", 0);
+    t_expect_pub(s, "z", "b", 0);
+    t_none(s);
+    w_free(w);
+}
+
+static void test_v5_refusals(void **st) {
+    (void)st;
+    mqtt_broker_conf conf;
+    w_conf_defaults(&conf);
+    conf.retain_available = false;
+    conf.max_keepalive = 20;
+    world *w = w_new(&conf);
+    /* server keep alive */
+    tconn *c = t_open(w, 5, &(copts){.id = "k", .clean = true, .keepalive = 60});
+    mqtt_packet *k = t_expect(c, MQTT_CONNACK);
+    assert_true(MQTT_HAS(k->props, MQTT_PROP_SERVER_KEEP_ALIVE));
+    assert_int_equal(k->props.server_keep_alive, 20);
+    assert_true(MQTT_HAS(k->props, MQTT_PROP_RETAIN_AVAILABLE));
+    assert_int_equal(k->props.retain_available, 0);
+    w_run(w, 29000, 500);
+    assert_false(c->closed);
+    w_run(w, 2000, 500);
+    t_expect_closed(c, MQTT_RC_KEEP_ALIVE_TIMEOUT);
+    /* retain when not available */
+    c = t_conn(w, 5, "r", 0);
+    t_pub(w, c, "x", "y", 0, true);
+    t_expect_closed(c, MQTT_RC_RETAIN_NOT_SUPPORTED);
+    /* invalid UTF-8 with payload format 1 */
+    c = t_conn(w, 5, "u", 0);
+    buf_t pr;
+    buf_init(&pr);
+    mqtt_prop_put_u8(&pr, MQTT_PROP_PAYLOAD_FORMAT, 1);
+    t_pub_ex(w, c, "x", "\xff\xfe", 2, 1, false, &pr);
+    buf_free(&pr);
+    assert_int_equal(t_expect(c, MQTT_PUBACK)->reason, MQTT_RC_PAYLOAD_FORMAT_INVALID);
+    /* no local on a shared subscription: protocol error */
+    buf_t b;
+    buf_init(&b);
+    const char *fs[1] = {"$share/g/x"};
+    uint8_t opt = 0x04 | 1;
+    mqtt_encode_subscribe(&b, 5, 1, fs, &opt, 1, NULL, 0);
+    t_send(w, c, &b);
+    t_expect_closed(c, MQTT_RC_PROTOCOL_ERROR);
+    /* enhanced authentication is not supported */
+    buf_t cp;
+    buf_init(&cp);
+    mqtt_prop_put_str(&cp, MQTT_PROP_AUTH_METHOD, "SCRAM", 5);
+    mqtt_connect_opts co = {.proto_level = 5, .clean_start = true, .client_id = "am", .props = cp.data,
+                            .props_len = cp.len};
+    buf_init(&b);
+    mqtt_encode_connect(&b, &co);
+    buf_free(&cp);
+    c = t_accept(w);
+    c->ver = 5;
+    t_send(w, c, &b);
+    assert_int_equal(t_expect(c, MQTT_CONNACK)->reason, MQTT_RC_BAD_AUTH_METHOD);
+    assert_true(c->closed);
+    w_free(w);
+}
+
+static void test_write_failure(void **st) {
+    (void)st;
+    world *w = w_new(NULL);
+    tconn *s = t_conn(w, 4, "s", 0);
+    t_sub(w, s, "wf", 1);
+    tconn *p = t_conn(w, 4, "p", 0);
+    s->fail_writes = true;
+    t_pub_done(w, p, "wf", "x", 1, false);
+    assert_int_equal(s->writes_failed, 1);
+    t_pub_done(w, p, "wf", "y", 1, false); /* the engine stops writing to a dead transport */
+    assert_int_equal(s->writes_failed, 1);
+    assert_false(s->closed);
+    t_drop(w, s); /* the host reports the close */
+    t_pub_done(w, p, "wf", "z", 0, false);
+    t_none(p);
+    w_free(w);
+}
+
+/* a 3.1.1 client publishing into its own full queue must not be held: its PUBACKs for the
+ * deliveries it is sent sit behind the held PUBLISH, so nothing could ever drain */
+static void test_self_publish_full_queue_no_deadlock_v4(void **st) {
+    (void)st;
+    mqtt_broker_conf conf;
+    w_conf_defaults(&conf);
+    conf.max_inflight = 1;
+    conf.max_queued = 2;
+    world *w = w_new(&conf);
+    tconn *a = t_conn(w, 4, "a", 0);
+    t_sub(w, a, "loop", 1);
+    uint16_t pub[4], got;
+    pub[0] = t_pub(w, a, "loop", "m0", 1, false);
+    got = t_expect_pub(a, "loop", "m0", 1)->packet_id; /* routed before the PUBACK goes out */
+    assert_int_equal(t_expect(a, MQTT_PUBACK)->packet_id, pub[0]);
+    for (int i = 1; i < 4; i++) pub[i] = t_pub(w, a, "loop", "mx", 1, false);
+    /* the client acknowledges what it got */
+    t_ack(w, a, MQTT_PUBACK, got);
+    w_run(w, 1000, 250);
+    int acks = 0, pubs = 0;
+    mqtt_packet *k;
+    while ((k = t_next(a))) {
+        if (k->type == MQTT_PUBACK) acks++;
+        else if (k->type == MQTT_PUBLISH) pubs++;
+    }
+    assert_int_equal(acks, 3); /* every PUBLISH acknowledged */
+    assert_int_equal(pubs, 1); /* the next delivery went out after its PUBACK */
+    assert_int_equal(a->paused, 0);
+    w_free(w);
+}
+
 int main(void) {
     te_log_set_level(getenv("TE_TEST_LOG") ? TE_LOG_DEBUG : TE_LOG_NONE);
     const struct CMUnitTest tests[] = {
@@ -1398,6 +1599,14 @@ int main(void) {
         cmocka_unit_test(test_alias_not_burnt_by_dropped_message_v5),
         cmocka_unit_test(test_will_kept_on_error_disconnect_v5),
         T2(offline_full_queue_does_not_block),
+        cmocka_unit_test(test_mqtt31),
+        T2(takeover_inflight),
+        cmocka_unit_test(test_pubrel_unknown_v5),
+        cmocka_unit_test(test_pubrec_error_ends_exchange_v5),
+        cmocka_unit_test(test_queue_qos0_offline),
+        cmocka_unit_test(test_v5_refusals),
+        cmocka_unit_test(test_write_failure),
+        cmocka_unit_test(test_self_publish_full_queue_no_deadlock_v4),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

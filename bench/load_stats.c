@@ -1,0 +1,150 @@
+/* bench/load_stats.c: the load generator's measurements: a log-linear latency histogram, per
+ * (subscriber, publisher) sequence tracking for loss / duplicates / reordering, an MQTT topic
+ * matcher (to know which subscriber should receive which publisher), and /proc sampling of the
+ * broker's RSS and CPU time. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "load.h"
+
+uint64_t lnow_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Values below 2048 get their own bucket; above, each power of two is split in 1024 buckets. */
+static size_t bucket_of(uint64_t v) {
+    if (v < 2048) return (size_t)v;
+    int e = 63 - __builtin_clzll(v); /* >= 11 */
+    int shift = e - LHIST_SUB_BITS;
+    return 2048 + (size_t)(e - 11) * 1024 + (size_t)((v >> shift) - 1024);
+}
+
+static uint64_t bucket_value(size_t i) {
+    if (i < 2048) return i;
+    size_t e = (i - 2048) / 1024 + 11, m = (i - 2048) % 1024 + 1024;
+    return (uint64_t)m << (e - LHIST_SUB_BITS);
+}
+
+void lhist_add(lhist *h, uint64_t us) {
+    h->b[bucket_of(us)]++;
+    h->n++;
+    h->sum += us;
+    if (us > h->max) h->max = us;
+}
+
+uint64_t lhist_pct(const lhist *h, double p) {
+    if (!h->n) return 0;
+    uint64_t want = (uint64_t)(p / 100.0 * (double)h->n + 0.5), seen = 0;
+    if (want < 1) want = 1;
+    if (want > h->n) want = h->n;
+    for (size_t i = 0; i < LHIST_BUCKETS; i++) {
+        seen += h->b[i];
+        if (seen >= want) {
+            uint64_t v = bucket_value(i);
+            return v > h->max ? h->max : v;
+        }
+    }
+    return h->max;
+}
+
+void lhist_merge(lhist *dst, const lhist *src) {
+    for (size_t i = 0; i < LHIST_BUCKETS; i++) dst->b[i] += src->b[i];
+    dst->n += src->n;
+    dst->sum += src->sum;
+    if (src->max > dst->max) dst->max = src->max;
+}
+
+int ltrack_see(ltrack *t, uint32_t seq) {
+    size_t byte = seq / 8;
+    if (byte >= t->nbytes) {
+        size_t n = t->nbytes ? t->nbytes : 4096;
+        while (n <= byte) n *= 2;
+        uint8_t *b = realloc(t->bits, n);
+        if (!b) return -1;
+        memset(b + t->nbytes, 0, n - t->nbytes);
+        t->bits = b;
+        t->nbytes = n;
+    }
+    uint8_t mask = (uint8_t)(1u << (seq % 8));
+    t->total++;
+    if (t->bits[byte] & mask) {
+        t->dups++;
+        return 2;
+    }
+    t->bits[byte] |= mask;
+    t->uniq++;
+    int r = 0;
+    if (t->any && seq < t->prev) {
+        t->reordered++;
+        r = 1;
+    }
+    t->prev = seq;
+    t->any = true;
+    return r;
+}
+
+void ltrack_free(ltrack *t) {
+    free(t->bits);
+    memset(t, 0, sizeof *t);
+}
+
+int ltopic_match(const char *f, const char *t) {
+    /* '$' topics are not matched by wildcards at the first level (MQTT 4.7.2). */
+    if (*t == '$' && (*f == '+' || *f == '#')) return 0;
+    for (;;) {
+        if (f[0] == '#' && f[1] == 0) return 1;
+        if (f[0] == '+' && (f[1] == '/' || f[1] == 0)) {
+            while (*t && *t != '/') t++;
+            f++;
+        } else {
+            while (*f && *f != '/') {
+                if (*f != *t) return 0;
+                f++, t++;
+            }
+            if (*t && *t != '/') return 0;
+        }
+        if (!*f && !*t) return 1;
+        if (*f == '/' && *t == '/') {
+            f++, t++;
+            continue;
+        }
+        /* "a/#" also matches "a" */
+        if (*f == '/' && f[1] == '#' && f[2] == 0 && !*t) return 1;
+        return 0;
+    }
+}
+
+long lproc_rss_kb(int pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6)) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+long long lproc_cpu_ticks(int pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* fields after the ")" that closes comm: state(3) ... utime(14) stime(15) */
+    char *p = strrchr(buf, ')');
+    if (!p) return -1;
+    p++;
+    long long ut = 0, st = 0;
+    if (sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &ut, &st) != 2) return -1;
+    return ut + st;
+}

@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libte_pure.a"
-)
