@@ -46,23 +46,23 @@ typedef struct lopts {
     int port;
     int pubs, subs, qos, ver;
     size_t size;
-    uint64_t count;          /* per publisher, 0 = use duration */
-    double duration;         /* seconds of publishing */
-    double rate;             /* total msgs/s, 0 = flood */
-    const char *topic;       /* publisher topic pattern, %d = publisher index */
-    const char *sub_topic;   /* subscriber filter pattern, %d = subscriber index */
-    int window;              /* QoS 1/2 in-flight messages per publisher */
-    uint32_t max_ahead;      /* publisher pauses when this many messages ahead of the subscribers */
-    double max_lag;          /* publisher pauses when its newest delivered message is this many s old */
-    double drain;            /* max seconds to wait for stragglers after publishing */
-    double idle_quiet;       /* drain ends after this many seconds without a delivery */
-    int idle;                /* --idle N */
-    double hold;             /* seconds idle connections are held before RSS is sampled */
+    uint64_t count;        /* per publisher, 0 = use duration */
+    double duration;       /* seconds of publishing */
+    double rate;           /* total msgs/s, 0 = flood */
+    const char *topic;     /* publisher topic pattern, %d = publisher index */
+    const char *sub_topic; /* subscriber filter pattern, %d = subscriber index */
+    int window;            /* QoS 1/2 in-flight messages per publisher */
+    uint32_t max_ahead;    /* publisher pauses when this many messages ahead of the subscribers */
+    double max_lag;        /* publisher pauses when its newest delivered message is this many s old */
+    double drain;          /* max seconds to wait for stragglers after publishing */
+    double idle_quiet;     /* drain ends after this many seconds without a delivery */
+    int idle;              /* --idle N */
+    double hold;           /* seconds idle connections are held before RSS is sampled */
     int broker_pid;
     int keepalive;
-    const char *label;       /* free text copied into the JSON */
+    const char *label; /* free text copied into the JSON */
     bool quiet;
-    bool busy_poll;          /* never sleep in epoll_wait (the load generator owns its core) */
+    bool busy_poll; /* never sleep in epoll_wait (the load generator owns its core) */
 } lopts;
 
 /* ---- byte buffer: bytes live in p[off, len) ---- */
@@ -76,8 +76,23 @@ void lbuf_free(lbuf *b);
 static inline size_t lbuf_used(const lbuf *b) { return b->len - b->off; }
 
 /* ---- wire ---- */
-enum { LW_CONNECT = 1, LW_CONNACK, LW_PUBLISH, LW_PUBACK, LW_PUBREC, LW_PUBREL, LW_PUBCOMP, LW_SUBSCRIBE,
-       LW_SUBACK, LW_UNSUBSCRIBE, LW_UNSUBACK, LW_PINGREQ, LW_PINGRESP, LW_DISCONNECT, LW_AUTH };
+enum {
+    LW_CONNECT = 1,
+    LW_CONNACK,
+    LW_PUBLISH,
+    LW_PUBACK,
+    LW_PUBREC,
+    LW_PUBREL,
+    LW_PUBCOMP,
+    LW_SUBSCRIBE,
+    LW_SUBACK,
+    LW_UNSUBSCRIBE,
+    LW_UNSUBACK,
+    LW_PINGREQ,
+    LW_PINGRESP,
+    LW_DISCONNECT,
+    LW_AUTH
+};
 typedef struct lw_pkt {
     int type, flags;
     const uint8_t *body;
@@ -124,9 +139,9 @@ uint64_t lnow_ns(void);
 enum { LC_NONE, LC_TCP, LC_CONNACK, LC_SUBACK, LC_READY, LC_DEAD };
 typedef struct lconn {
     int fd, state, idx;
-    int kind;                /* the caller's tag (publisher, subscriber) */
+    int kind; /* the caller's tag (publisher, subscriber) */
     uint32_t ev;
-    int recv_max;            /* from a v5 CONNACK, 0 = not given */
+    int recv_max; /* from a v5 CONNACK, 0 = not given */
     lbuf in, out;
 } lconn;
 int lconn_start(lconn *c, int ep, const struct sockaddr_in *addr);
@@ -136,14 +151,14 @@ int lconn_events(lconn *c, int ep, uint32_t ev);
 void lconn_close(lconn *c, int ep, bool disconnect);
 
 typedef struct lsetup {
-    lconn **conns;           /* n connections, fd = -1, to bring up */
+    lconn **conns; /* n connections, fd = -1, to bring up */
     int n;
     int ep;
     const struct sockaddr_in *addr;
     int ver, keepalive, qos;
-    const char *id_prefix;   /* client id = prefix + index */
+    const char *id_prefix;      /* client id = prefix + index */
     const char *const *filters; /* NULL: no SUBSCRIBE; else one filter per connection */
-    int max_pending;         /* connections allowed in the handshake at once */
+    int max_pending;            /* connections allowed in the handshake at once */
     double timeout_s;
     char err[256];
 } lsetup;

@@ -2,6 +2,7 @@
  * reads and writes, and the handshake driver that brings many connections up (TCP connect, CONNECT /
  * CONNACK, SUBSCRIBE / SUBACK) while keeping only a bounded number in flight, so that thousands of
  * connections do not overflow the broker's listen backlog. */
+#include "load.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
@@ -12,7 +13,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "load.h"
 
 int lconn_start(lconn *c, int ep, const struct sockaddr_in *addr) {
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -1,13 +1,13 @@
 /* bench/load_idle.c: --idle N mode of te_mqtt_load: opens N MQTT connections (keepalive 60, no
  * traffic after CONNACK), holds them, and reports the broker's resident memory per connection from
  * /proc/<broker-pid>/status (VmRSS after minus before, divided by N). */
+#include "load.h"
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include "load.h"
 
 int run_idle(const lopts *o) {
     int n = o->idle;
@@ -29,8 +29,17 @@ int run_idle(const lopts *o) {
     long rss0 = o->broker_pid ? lproc_rss_kb(o->broker_pid) : -1;
     char prefix[64];
     snprintf(prefix, sizeof prefix, "te-idle-%d-", (int)getpid());
-    lsetup s = {.conns = ptrs, .n = n, .ep = ep, .addr = &addr, .ver = o->ver, .keepalive = o->keepalive,
-                .qos = 0, .id_prefix = prefix, .filters = NULL, .max_pending = 64, .timeout_s = 120};
+    lsetup s = {.conns = ptrs,
+                .n = n,
+                .ep = ep,
+                .addr = &addr,
+                .ver = o->ver,
+                .keepalive = o->keepalive,
+                .qos = 0,
+                .id_prefix = prefix,
+                .filters = NULL,
+                .max_pending = 64,
+                .timeout_s = 120};
     uint64_t t0 = lnow_ns();
     int rc = lsetup_run(&s);
     double connect_s = (double)(lnow_ns() - t0) / 1e9;

@@ -2,11 +2,11 @@
  * (subscriber, publisher) sequence tracking for loss / duplicates / reordering, an MQTT topic
  * matcher (to know which subscriber should receive which publisher), and /proc sampling of the
  * broker's RSS and CPU time. */
+#include "load.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "load.h"
 
 uint64_t lnow_ns(void) {
     struct timespec ts;

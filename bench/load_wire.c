@@ -1,9 +1,9 @@
 /* bench/load_wire.c: the load generator's own minimal client-side MQTT 3.1.1 / 5.0 encoder and
  * decoder (CONNECT, SUBSCRIBE, PUBLISH, acks, PINGREQ, DISCONNECT out; packet framing, CONNACK,
  * SUBACK, PUBLISH in), plus the growable byte buffer they write into. */
+#include "load.h"
 #include <stdlib.h>
 #include <string.h>
-#include "load.h"
 
 int lbuf_reserve(lbuf *b, size_t n) {
     if (b->cap - b->len >= n) return 0;
@@ -187,13 +187,41 @@ int lw_publish_parse(const lw_pkt *pkt, int ver, const uint8_t **topic, size_t *
 /* Size of a v5 property value by identifier; -1 for an unknown one, -2 for a variable integer. */
 static int prop_size(uint8_t id) {
     switch (id) {
-    case 0x01: case 0x17: case 0x19: case 0x24: case 0x25: case 0x28: case 0x29: case 0x2A: return 1;
-    case 0x13: case 0x21: case 0x22: case 0x23: return 2;
-    case 0x02: case 0x11: case 0x18: case 0x27: return 4;
-    case 0x0B: return -2;
-    case 0x03: case 0x08: case 0x12: case 0x15: case 0x1A: case 0x1C: case 0x1F: case 0x09: case 0x16: return -3;
-    case 0x26: return -4;
-    default: return -1;
+    case 0x01:
+    case 0x17:
+    case 0x19:
+    case 0x24:
+    case 0x25:
+    case 0x28:
+    case 0x29:
+    case 0x2A:
+        return 1;
+    case 0x13:
+    case 0x21:
+    case 0x22:
+    case 0x23:
+        return 2;
+    case 0x02:
+    case 0x11:
+    case 0x18:
+    case 0x27:
+        return 4;
+    case 0x0B:
+        return -2;
+    case 0x03:
+    case 0x08:
+    case 0x12:
+    case 0x15:
+    case 0x1A:
+    case 0x1C:
+    case 0x1F:
+    case 0x09:
+    case 0x16:
+        return -3;
+    case 0x26:
+        return -4;
+    default:
+        return -1;
     }
 }
 

@@ -1,9 +1,10 @@
 /* bench/mqtt_load.c: te_mqtt_load, the MQTT broker load generator behind bench/run.sh. Options, a
  * single epoll loop over every publisher and subscriber socket (one thread: the load generator gets
  * one core, so threads would only add context switches), /proc sampling of the broker, and the
- * report: one JSON line and one human line with delivered and sent msgs/s, loss, duplicates, reordering, latency percentiles,
- * broker RSS and CPU. Payloads carry the publisher index, a sequence number and a CLOCK_MONOTONIC
- * send time, so latency is measured on the same machine without clock skew. */
+ * report: one JSON line and one human line with delivered and sent msgs/s, loss, duplicates,
+ * reordering, latency percentiles, broker RSS and CPU. Payloads carry the publisher index, a
+ * sequence number and a CLOCK_MONOTONIC send time, so latency is measured on one clock. */
+#include "load.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +15,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-#include "load.h"
 
 #define PAYLOAD_HDR 16 /* u32 publisher, u32 sequence, u64 send time (ns), host byte order */
 #define PING_EVERY_NS (30ull * 1000000000ull)
@@ -36,12 +36,23 @@ typedef struct lsub {
     lconn c;
     char filter[256];
     ltrack *tr; /* one per publisher */
-    bool dead;
 } lsub;
 
 static lopts O = {
-    .host = "127.0.0.1", .port = 1883, .pubs = 1, .subs = 1, .qos = 0, .ver = 4, .size = 32, .duration = 5,
-    .topic = "bench/%d", .sub_topic = "bench/#", .window = 100, .drain = 10, .idle_quiet = 1.0, .hold = 1.0,
+    .host = "127.0.0.1",
+    .port = 1883,
+    .pubs = 1,
+    .subs = 1,
+    .qos = 0,
+    .ver = 4,
+    .size = 32,
+    .duration = 5,
+    .topic = "bench/%d",
+    .sub_topic = "bench/#",
+    .window = 100,
+    .drain = 10,
+    .idle_quiet = 1.0,
+    .hold = 1.0,
     .keepalive = 60,
 };
 
@@ -81,7 +92,8 @@ static bool use_pwait2 = true;
 
 static int wait_events(int ep, struct epoll_event *evs, int max, uint64_t timeout_ns) {
     if (use_pwait2) {
-        struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u), .tv_nsec = (long)(timeout_ns % 1000000000u)};
+        struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u),
+                              .tv_nsec = (long)(timeout_ns % 1000000000u)};
         int n = epoll_pwait2(ep, evs, max, &ts, NULL);
         if (n >= 0 || errno != ENOSYS) return n;
         use_pwait2 = false;
@@ -263,8 +275,17 @@ typedef struct run_result {
 static int bring_up(lconn **conns, int n, const char *kind, const char *const *filters) {
     char prefix[64], m[300];
     snprintf(prefix, sizeof prefix, "te-bench-%d-%s", (int)getpid(), kind);
-    lsetup s = {.conns = conns, .n = n, .ep = R.ep, .addr = &R.addr, .ver = O.ver, .keepalive = O.keepalive,
-                .qos = O.qos, .id_prefix = prefix, .filters = filters, .max_pending = 64, .timeout_s = 30};
+    lsetup s = {.conns = conns,
+                .n = n,
+                .ep = R.ep,
+                .addr = &R.addr,
+                .ver = O.ver,
+                .keepalive = O.keepalive,
+                .qos = O.qos,
+                .id_prefix = prefix,
+                .filters = filters,
+                .max_pending = 64,
+                .timeout_s = 30};
     if (!lsetup_run(&s)) return 0;
     snprintf(m, sizeof m, "%s: %s", filters ? "subscribers" : "publishers", s.err);
     fail(m);
@@ -425,81 +446,161 @@ out:
 /* -------------------------------------------------------------------- main */
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: te_mqtt_load [options]\n"
-            "  --host IP          broker address (default 127.0.0.1)\n"
-            "  --port N           broker port (default 1883)\n"
-            "  --pubs N           publishers (default 1)\n"
-            "  --subs M           subscribers (default 1)\n"
-            "  --fanout           one publisher to --subs M subscribers (sets --pubs 1)\n"
-            "  --qos 0|1|2        publish and subscribe QoS (default 0)\n"
-            "  --v5               MQTT 5.0 instead of 3.1.1\n"
-            "  --size BYTES       payload size, >= 16 (default 32)\n"
-            "  --count N          messages per publisher (default: use --duration)\n"
-            "  --duration S       seconds of publishing (default 5)\n"
-            "  --rate R           total msgs/s over all publishers, 0 = flood (default 0)\n"
-            "  --topic PATTERN    publisher topic, %%d = publisher index (default bench/%%d)\n"
-            "  --sub-topic PAT    subscriber filter, %%d = subscriber index (default bench/#)\n"
-            "  --window N         QoS 1/2 in-flight messages per publisher (default 100)\n"
-            "  --max-ahead N      flood with backpressure: a publisher pauses while it is N messages ahead\n"
-            "                     of the newest one any subscriber got from it (0 = pure flood, default)\n"
-            "  --max-lag MS       flood with backpressure: a publisher pauses while the newest message any\n"
-            "                     subscriber got from it was sent more than MS ms ago (0 = off, default)\n"
-            "  --drain S          longest wait for stragglers after publishing (default 10)\n"
-            "  --quiet-after S    drain ends after S seconds without a delivery (default 1)\n"
-            "  --idle N           open N idle connections (keepalive 60) and report broker kB per one\n"
-            "  --hold S           idle mode: seconds to hold before sampling RSS (default 1)\n"
-            "  --broker-pid PID   sample RSS (VmRSS) and CPU time of the broker from /proc\n"
-            "  --keepalive S      MQTT keepalive (default 60)\n"
-            "  --label TEXT       copied into the JSON line\n"
-            "  --busy-poll        never sleep in epoll_wait (lowest latency; burns the load generator's core)\n"
-            "  --json-only        print only the JSON line\n");
+    fprintf(f, "usage: te_mqtt_load [options]\n"
+               "  --host IP          broker address (default 127.0.0.1)\n"
+               "  --port N           broker port (default 1883)\n"
+               "  --pubs N           publishers (default 1)\n"
+               "  --subs M           subscribers (default 1)\n"
+               "  --fanout           one publisher to --subs M subscribers (sets --pubs 1)\n"
+               "  --qos 0|1|2        publish and subscribe QoS (default 0)\n"
+               "  --v5               MQTT 5.0 instead of 3.1.1\n"
+               "  --size BYTES       payload size, >= 16 (default 32)\n"
+               "  --count N          messages per publisher (default: use --duration)\n"
+               "  --duration S       seconds of publishing (default 5)\n"
+               "  --rate R           total msgs/s over all publishers, 0 = flood (default 0)\n"
+               "  --topic PATTERN    publisher topic, %%d = publisher index (default bench/%%d)\n"
+               "  --sub-topic PAT    subscriber filter, %%d = subscriber index (default bench/#)\n"
+               "  --window N         QoS 1/2 in-flight messages per publisher (default 100)\n"
+               "  --max-ahead N      flood with backpressure: a publisher pauses while it is N messages ahead\n"
+               "                     of the newest one any subscriber got from it (0 = pure flood, default)\n"
+               "  --max-lag MS       flood with backpressure: a publisher pauses while the newest message any\n"
+               "                     subscriber got from it was sent more than MS ms ago (0 = off, default)\n"
+               "  --drain S          longest wait for stragglers after publishing (default 10)\n"
+               "  --quiet-after S    drain ends after S seconds without a delivery (default 1)\n"
+               "  --idle N           open N idle connections (keepalive 60) and report broker kB per one\n"
+               "  --hold S           idle mode: seconds to hold before sampling RSS (default 1)\n"
+               "  --broker-pid PID   sample RSS (VmRSS) and CPU time of the broker from /proc\n"
+               "  --keepalive S      MQTT keepalive (default 60)\n"
+               "  --label TEXT       copied into the JSON line\n"
+               "  --busy-poll        never sleep in epoll_wait (lowest latency; burns the load generator's core)\n"
+               "  --json-only        print only the JSON line\n");
 }
 
 static int parse_args(int argc, char **argv) {
-    enum { O_HOST = 256, O_PORT, O_PUBS, O_SUBS, O_QOS, O_SIZE, O_COUNT, O_DUR, O_RATE, O_TOPIC, O_SUBT,
-           O_FANOUT, O_IDLE, O_BPID, O_V5, O_WINDOW, O_DRAIN, O_QUIET, O_HOLD, O_KA, O_LABEL, O_JSON, O_HELP, O_AHEAD, O_LAG, O_BUSY };
+    enum {
+        O_HOST = 256,
+        O_PORT,
+        O_PUBS,
+        O_SUBS,
+        O_QOS,
+        O_SIZE,
+        O_COUNT,
+        O_DUR,
+        O_RATE,
+        O_TOPIC,
+        O_SUBT,
+        O_FANOUT,
+        O_IDLE,
+        O_BPID,
+        O_V5,
+        O_WINDOW,
+        O_DRAIN,
+        O_QUIET,
+        O_HOLD,
+        O_KA,
+        O_LABEL,
+        O_JSON,
+        O_HELP,
+        O_AHEAD,
+        O_LAG,
+        O_BUSY
+    };
     static const struct option lo[] = {
-        {"host", 1, 0, O_HOST}, {"port", 1, 0, O_PORT}, {"pubs", 1, 0, O_PUBS}, {"subs", 1, 0, O_SUBS},
-        {"qos", 1, 0, O_QOS}, {"size", 1, 0, O_SIZE}, {"count", 1, 0, O_COUNT}, {"duration", 1, 0, O_DUR},
-        {"rate", 1, 0, O_RATE}, {"topic", 1, 0, O_TOPIC}, {"sub-topic", 1, 0, O_SUBT}, {"fanout", 0, 0, O_FANOUT},
-        {"idle", 1, 0, O_IDLE}, {"broker-pid", 1, 0, O_BPID}, {"v5", 0, 0, O_V5}, {"window", 1, 0, O_WINDOW},
-        {"drain", 1, 0, O_DRAIN}, {"quiet-after", 1, 0, O_QUIET}, {"hold", 1, 0, O_HOLD},
-        {"keepalive", 1, 0, O_KA}, {"label", 1, 0, O_LABEL}, {"json-only", 0, 0, O_JSON}, {"help", 0, 0, O_HELP},
-        {"max-ahead", 1, 0, O_AHEAD}, {"max-lag", 1, 0, O_LAG},
-        {"busy-poll", 0, 0, O_BUSY},
-        {0, 0, 0, 0}};
+        {"host", 1, 0, O_HOST},      {"port", 1, 0, O_PORT},       {"pubs", 1, 0, O_PUBS},
+        {"subs", 1, 0, O_SUBS},      {"qos", 1, 0, O_QOS},         {"size", 1, 0, O_SIZE},
+        {"count", 1, 0, O_COUNT},    {"duration", 1, 0, O_DUR},    {"rate", 1, 0, O_RATE},
+        {"topic", 1, 0, O_TOPIC},    {"sub-topic", 1, 0, O_SUBT},  {"fanout", 0, 0, O_FANOUT},
+        {"idle", 1, 0, O_IDLE},      {"broker-pid", 1, 0, O_BPID}, {"v5", 0, 0, O_V5},
+        {"window", 1, 0, O_WINDOW},  {"drain", 1, 0, O_DRAIN},     {"quiet-after", 1, 0, O_QUIET},
+        {"hold", 1, 0, O_HOLD},      {"keepalive", 1, 0, O_KA},    {"label", 1, 0, O_LABEL},
+        {"json-only", 0, 0, O_JSON}, {"help", 0, 0, O_HELP},       {"max-ahead", 1, 0, O_AHEAD},
+        {"max-lag", 1, 0, O_LAG},    {"busy-poll", 0, 0, O_BUSY},  {0, 0, 0, 0}};
     bool fanout = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
-        case O_HOST: O.host = optarg; break;
-        case O_PORT: O.port = atoi(optarg); break;
-        case O_PUBS: O.pubs = atoi(optarg); break;
-        case O_SUBS: O.subs = atoi(optarg); break;
-        case O_QOS: O.qos = atoi(optarg); break;
-        case O_SIZE: O.size = (size_t)strtoull(optarg, NULL, 10); break;
-        case O_COUNT: O.count = strtoull(optarg, NULL, 10); break;
-        case O_DUR: O.duration = atof(optarg); break;
-        case O_RATE: O.rate = atof(optarg); break;
-        case O_TOPIC: O.topic = optarg; break;
-        case O_SUBT: O.sub_topic = optarg; break;
-        case O_FANOUT: fanout = true; break;
-        case O_IDLE: O.idle = atoi(optarg); break;
-        case O_BPID: O.broker_pid = atoi(optarg); break;
-        case O_V5: O.ver = 5; break;
-        case O_WINDOW: O.window = atoi(optarg); break;
-        case O_DRAIN: O.drain = atof(optarg); break;
-        case O_QUIET: O.idle_quiet = atof(optarg); break;
-        case O_HOLD: O.hold = atof(optarg); break;
-        case O_KA: O.keepalive = atoi(optarg); break;
-        case O_LABEL: O.label = optarg; break;
-        case O_JSON: O.quiet = true; break;
-        case O_AHEAD: O.max_ahead = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case O_BUSY: O.busy_poll = true; break;
-        case O_LAG: O.max_lag = atof(optarg) / 1000.0; break;
-        case 'h': case O_HELP: usage(stdout); exit(0);
-        default: usage(stderr); return -1;
+        case O_HOST:
+            O.host = optarg;
+            break;
+        case O_PORT:
+            O.port = atoi(optarg);
+            break;
+        case O_PUBS:
+            O.pubs = atoi(optarg);
+            break;
+        case O_SUBS:
+            O.subs = atoi(optarg);
+            break;
+        case O_QOS:
+            O.qos = atoi(optarg);
+            break;
+        case O_SIZE:
+            O.size = (size_t)strtoull(optarg, NULL, 10);
+            break;
+        case O_COUNT:
+            O.count = strtoull(optarg, NULL, 10);
+            break;
+        case O_DUR:
+            O.duration = atof(optarg);
+            break;
+        case O_RATE:
+            O.rate = atof(optarg);
+            break;
+        case O_TOPIC:
+            O.topic = optarg;
+            break;
+        case O_SUBT:
+            O.sub_topic = optarg;
+            break;
+        case O_FANOUT:
+            fanout = true;
+            break;
+        case O_IDLE:
+            O.idle = atoi(optarg);
+            break;
+        case O_BPID:
+            O.broker_pid = atoi(optarg);
+            break;
+        case O_V5:
+            O.ver = 5;
+            break;
+        case O_WINDOW:
+            O.window = atoi(optarg);
+            break;
+        case O_DRAIN:
+            O.drain = atof(optarg);
+            break;
+        case O_QUIET:
+            O.idle_quiet = atof(optarg);
+            break;
+        case O_HOLD:
+            O.hold = atof(optarg);
+            break;
+        case O_KA:
+            O.keepalive = atoi(optarg);
+            break;
+        case O_LABEL:
+            O.label = optarg;
+            break;
+        case O_JSON:
+            O.quiet = true;
+            break;
+        case O_AHEAD:
+            O.max_ahead = (uint32_t)strtoul(optarg, NULL, 10);
+            break;
+        case O_BUSY:
+            O.busy_poll = true;
+            break;
+        case O_LAG:
+            O.max_lag = atof(optarg) / 1000.0;
+            break;
+        case 'h':
+        case O_HELP:
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
         }
     }
     if (fanout) O.pubs = 1;
@@ -541,7 +642,8 @@ int main(int argc, char **argv) {
         expand(R.subs[j].filter, sizeof R.subs[j].filter, O.sub_topic, j);
         R.subs[j].tr = calloc((size_t)O.pubs, sizeof(ltrack));
         if (!R.subs[j].tr) return 1;
-        for (int i = 0; i < O.pubs; i++) R.match[j * O.pubs + i] = (uint8_t)ltopic_match(R.subs[j].filter, R.pubs[i].topic);
+        for (int i = 0; i < O.pubs; i++)
+            R.match[j * O.pubs + i] = (uint8_t)ltopic_match(R.subs[j].filter, R.pubs[i].topic);
     }
 
     R.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -583,7 +685,9 @@ int main(int argc, char **argv) {
     if (R.failed) snprintf(err, sizeof err, "%s", R.err);
     for (char *q = err; *q; q++)
         if (*q == '"' || *q == '\\') *q = '\'';
-    const char *mode = O.rate > 0 ? "rate-limited" : (O.max_lag > 0 || O.max_ahead) ? "flood with backpressure" : "flood";
+    const char *mode = O.rate > 0                       ? "rate-limited"
+                       : (O.max_lag > 0 || O.max_ahead) ? "flood with backpressure"
+                                                        : "flood";
     typedef unsigned long long ull;
     printf("{\"mode\":\"load\",\"label\":\"%s\",\"ok\":%s,\"error\":\"%s\",\"mqtt\":\"%s\",\"pubs\":%d,\"subs\":%d,"
            "\"qos\":%d,\"size\":%zu,\"rate\":%.0f,\"max_lag_ms\":%.0f,\"max_ahead\":%u,\"window\":%d,"

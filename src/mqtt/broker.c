@@ -11,6 +11,8 @@
 #include "mqtt/store.h"
 #include "mqtt/topic.h"
 
+#define TE_MQTT_CONNECT_MAX (1u << 20)
+
 void mqtt_broker_conf_defaults(mqtt_broker_conf *c) {
     memset(c, 0, sizeof *c);
     c->max_inflight = 20;
@@ -233,6 +235,8 @@ static int process(mqtt_broker *b, mqtt_client *c, const uint8_t *p, size_t n, b
         mqtt_packet pkt;
         size_t used = 0;
         uint32_t max = b->conf.max_packet_size;
+        /* before CONNECT nobody is authenticated: do not buffer more than 1 MiB for a stranger */
+        if (c->state == CL_CONNECTING && (!max || max > TE_MQTT_CONNECT_MAX)) max = TE_MQTT_CONNECT_MAX;
         int r = mqtt_decode(p + off, n - off, c->ver, max, &pkt, &used);
         if (r == MQTT_NEED_MORE) break;
         if (r < 0) {
@@ -287,6 +291,7 @@ void mqtt_broker_resume_input(mqtt_broker *b, mqtt_client *c, uint64_t now) {
     buf_consume(&c->in, (size_t)used);
     if (!held) {
         c->paused = false;
+        c->last_rx = now; /* the keep-alive clock restarts once we read again */
         if (b->io.pause) b->io.pause(b->io.ud, c->conn, false);
     }
 }
@@ -435,7 +440,7 @@ void mqtt_broker_tick(mqtt_broker *b, uint64_t now) {
                 LOG_INFO("mqtt", "event=connect_timeout peer=%s", c->peer);
                 broker_close(c);
             } else if (c->state == CL_CONNECTED && c->keepalive &&
-                       now - c->last_rx > (uint64_t)c->keepalive * 1500u) {
+                       !c->paused && now - c->last_rx > (uint64_t)c->keepalive * 1500u) {
                 broker_disconnect(c, MQTT_RC_KEEP_ALIVE_TIMEOUT, "keep alive timeout");
             } else if (c->paused) {
                 mqtt_broker_resume_input(b, c, now);

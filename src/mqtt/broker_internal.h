@@ -61,6 +61,7 @@ typedef struct mqtt_sub {
 struct mqtt_session {
     char *id;
     size_t id_len;
+    char *username;           /* of the last connection (ACL checks while offline) */
     mqtt_client *c;           /* NULL when offline */
     bool persistent;          /* survives disconnect (expiry > 0) */
     bool stored;              /* known to the store */

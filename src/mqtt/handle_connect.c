@@ -68,6 +68,7 @@ void session_free(mqtt_broker *b, mqtt_session *s) {
     if (s->next_all) s->next_all->prev_all = s->prev_all;
     free(s->subs);
     free(s->rx_qos2);
+    free(s->username);
     free(s->id);
     free(s);
 }
@@ -213,6 +214,8 @@ int handle_connect(mqtt_client *c, const mqtt_packet *p) {
     free(cid);
     s->c = c;
     c->s = s;
+    free(s->username);
+    s->username = c->username ? strdup(c->username) : NULL;
     s->expiry_s = c->session_expiry;
     s->persistent = s->expiry_s > 0;
     c->state = CL_CONNECTED;

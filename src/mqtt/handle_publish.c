@@ -189,12 +189,19 @@ void session_flush(mqtt_broker *b, mqtt_session *s) {
 
 void session_resend(mqtt_broker *b, mqtt_session *s) {
     mqtt_client *c = s->c;
-    for (mqtt_out *o = s->inflight.head; o && client_live(c); o = o->next) {
+    for (mqtt_out *o = s->inflight.head, *nx; o && client_live(c); o = nx) {
+        nx = o->next;
         if (o->state == OUT_WAIT_COMP) {
             send_ack(c, MQTT_PUBREL, o->pid, 0, NULL);
         } else {
             o->dup = true;
-            send_publish(b, c, o->m, o->qos, o->pid, o->retain, true, o->subids, o->nsubids);
+            if (!send_publish(b, c, o->m, o->qos, o->pid, o->retain, true, o->subids, o->nsubids)) {
+                /* the client's new Maximum Packet Size forbids it: it can never be delivered */
+                outlist_remove(&s->inflight, o);
+                b->st.inflight_count--;
+                if (b->store && o->store_id) mqtt_store_out_del(b->store, s, o);
+                out_free(o);
+            }
         }
     }
     session_flush(b, s);
@@ -329,7 +336,7 @@ void broker_route(mqtt_broker *b, mqtt_session *from, mqtt_msg *m) {
     for (size_t i = 0; i < n; i++) {
         match_acc *a = &list[i];
         if (b->conf.acl && !a->s->icb &&
-            !b->conf.acl(b->conf.auth_ud, a->s->id, a->s->c ? a->s->c->username : NULL, m->topic, MQTT_ACCESS_READ))
+            !b->conf.acl(b->conf.auth_ud, a->s->id, a->s->username, m->topic, MQTT_ACCESS_READ))
             continue;
         uint8_t q = m->qos < a->qos ? m->qos : a->qos;
         bool retain = a->rap ? m->retain : false;
@@ -385,7 +392,8 @@ int handle_publish(mqtt_client *c, const mqtt_packet *p) {
         send_ack(c, MQTT_PUBREC, p->packet_id, 0, NULL);
         return 0;
     }
-    if (p->qos == 2 && s->nrx_qos2 >= b->conf.max_inflight) {
+    /* Receive Maximum is a v5 notion; 3.1.1 clients are only bounded by the 65535 packet ids */
+    if (p->qos == 2 && c->ver == 5 && s->nrx_qos2 >= b->conf.max_inflight) {
         broker_disconnect(c, MQTT_RC_RECEIVE_MAX_EXCEEDED, "receive maximum exceeded");
         return -1;
     }
@@ -441,7 +449,8 @@ int handle_publish(mqtt_client *c, const mqtt_packet *p) {
     uint32_t expiry_s = 0;
     if (c->ver == 5 && p->props.raw.len) {
         mqtt_props_forwardable(p->props.raw, fw);
-        if (MQTT_HAS(p->props, MQTT_PROP_MESSAGE_EXPIRY)) {
+        if (MQTT_HAS(p->props, MQTT_PROP_MESSAGE_EXPIRY) && p->props.message_expiry > 0) {
+            /* 0 is treated as "does not expire", as mosquitto does */
             expiry_s = p->props.message_expiry;
             expiry_at = b->now + (uint64_t)expiry_s * 1000u;
             if (!expiry_at) expiry_at = 1;

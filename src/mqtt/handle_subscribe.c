@@ -93,7 +93,7 @@ static void send_retained(mqtt_broker *b, mqtt_session *s, const char *filter, u
     }
     for (size_t i = 0; i < n; i++) {
         m = hits[i];
-        if (!b->conf.acl || b->conf.acl(b->conf.auth_ud, s->id, s->c ? s->c->username : NULL, m->topic, MQTT_ACCESS_READ)) {
+        if (!b->conf.acl || b->conf.acl(b->conf.auth_ud, s->id, s->username, m->topic, MQTT_ACCESS_READ)) {
             uint8_t q = m->qos < (opts & 3) ? m->qos : (opts & 3);
             session_deliver(b, s, m, q, true, subid ? &subid : NULL, subid ? 1 : 0);
         }

@@ -89,6 +89,8 @@ static void session_rec(mqtt_store *st, mqtt_session *s, buf_t *dst) {
         buf_put_u8(&st->rec, s->subs[i].opts);
         buf_put_u32(&st->rec, s->subs[i].subid);
     }
+    buf_put_u8(&st->rec, s->username != NULL);
+    if (s->username) put_str(&st->rec, s->username, strlen(s->username));
     rec_end_to(st, dst);
 }
 
@@ -384,6 +386,11 @@ static int apply(mqtt_store *st, mqtt_broker *b, hmap *msgs, rd *r) {
             bool existed;
             if (filter) session_add_sub(b, s, filter, opts, subid, &existed);
             free(filter);
+        }
+        if (!r->bad && r->n && g8(r)) { /* user name of the last connection (ACL checks) */
+            uint16_t ul = g16(r);
+            const uint8_t *u = gbytes(r, ul);
+            if (u) { free(s->username); s->username = strndup((const char *)u, ul); }
         }
         break;
     }

@@ -10,7 +10,7 @@
  *   MQTT_FSYNC_BATCH   fsync at most every `fsync_ms` (default 1000): bounded loss on power cut
  *   MQTT_FSYNC_ALWAYS  fsync before any acknowledgement leaves: survives a power loss
  *
- *   mqtt_store_open(dir, policy, fsync_ms, err, n)  open or create <dir>/mqtt.log
+ *   mqtt_store_open(dir, policy, fsync_ms, err, n)  open or create <dir>/mqtt.db
  *   mqtt_store_load(st, b)                          rebuild broker state from disk (at start)
  *   mqtt_store_flush(st, now)                       write buffered records; fsync per policy
  *   mqtt_store_compact(st, b)                       rewrite the log from the broker's live state

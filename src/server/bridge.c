@@ -926,9 +926,9 @@ void te_bridge_stop(te_bridge_link *l) {
     br_publish_state(l, 0);
     l->stopped = true;
     l->next_attempt = 0;
-    LOG_NOTICE("bridge", "event=stopped name=%s sent=%" PRIu64 " received=%" PRIu64 " dropped=%" PRIu64
-               " queued=%u inflight=%u", l->conf->name, l->st.sent, l->st.received, l->st.dropped, l->queue.n,
-               l->inflight.n);
+    LOG_NOTICE("bridge", "event=stopped name=%s sent=%" PRIu64 " received=%" PRIu64 " resent=%" PRIu64
+               " echoes=%" PRIu64 " dropped=%" PRIu64 " queued=%u inflight=%u", l->conf->name, l->st.sent,
+               l->st.received, l->st.resent, l->st.echoes, l->st.dropped, l->queue.n, l->inflight.n);
     uv_timer_stop(&l->tick);
     if (!uv_is_closing((uv_handle_t *)&l->tick)) uv_close((uv_handle_t *)&l->tick, NULL);
 }

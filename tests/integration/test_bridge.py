@@ -13,6 +13,7 @@ import time
 import pytest
 from conftest import Server, free_port, wait_port
 from mqttc import Client, V311, V5
+from test_broker_security import make_certs
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 pytestmark = pytest.mark.skipif(not os.path.exists(MOSQUITTO), reason="mosquitto not installed")
@@ -26,11 +27,11 @@ class Mosquitto:
         self.dir = tmp_path / ("mosq-%d" % self.port)
         self.dir.mkdir(exist_ok=True)
         self.conf = self.dir / "mosquitto.conf"
-        text = "listener %d 127.0.0.1\nallow_anonymous true\n" % self.port
+        # as root mosquitto would switch to user "mosquitto", which cannot read or write our temp dir
+        text = "user %s\nlistener %d 127.0.0.1\nallow_anonymous true\n" % (
+            pwd.getpwuid(os.getuid()).pw_name, self.port)
         if persistence:
-            # as root mosquitto would switch to user "mosquitto", which cannot write our temp dir
-            text += "persistence true\npersistence_location %s/\nuser %s\n" % (
-                self.dir, pwd.getpwuid(os.getuid()).pw_name)
+            text += "persistence true\npersistence_location %s/\n" % self.dir
         self.conf.write_text(text + extra)
         self.log_path = self.dir / "mosquitto.log"
         self.proc = None
@@ -96,6 +97,14 @@ def te(tmp_path):
         assert "ERROR: AddressSanitizer" not in log and "runtime error:" not in log, log[-4000:]
 
 
+def stop_clean(srv):
+    rc = srv.stop()
+    log = srv.logtext()
+    assert rc == 0, "tinyedge exit %s\n%s" % (rc, log[-4000:])
+    assert "ERROR: AddressSanitizer" not in log and "runtime error:" not in log, log[-4000:]
+    return log
+
+
 def bridge_conf(name, port, topics, cid=None, proto=None, extra=""):
     text = "connection %s\naddress 127.0.0.1:%d\nremote_clientid %s\n" % (name, port, cid or "te-" + name)
     if proto:
@@ -150,6 +159,9 @@ def test_out_tinyedge_to_mosquitto(te, mosq):
     sub.close()
     pub.close()
     assert "event=connected name=b1" in srv.logtext()
+    # a clean stop tells the remote the link is gone (the DISCONNECT suppresses the will)
+    stop_clean(srv)
+    wait_state(m.port, "te-b1", b"0")
 
 
 def test_in_mosquitto_to_tinyedge(te, mosq):
@@ -197,6 +209,10 @@ def test_both_with_prefixes_no_loops(te, mosq, proto):
     assert mgot == [("remote/a", b"from tinyedge"), ("remote/b", b"from mosquitto"), ("remote/deep/er", b"deep")]
     for c in (tsub, msub, tpub, mpub):
         c.close()
+    # 3.1.1 has no No Local: mosquitto echoed our two messages and the bridge recognised them;
+    # v5 subscribes with No Local, so nothing comes back
+    log = stop_clean(srv)
+    assert ("echoes=0" if proto else "echoes=2") in log
 
 
 def test_link_down_queues_and_delivers_in_order(te, mosq):
@@ -385,3 +401,78 @@ def test_default_client_id_and_local_state(te, mosq):
     wait_state(srv.mqtt_port, cid, b"1")
     m.stop()
     wait_state(srv.mqtt_port, cid, b"0")
+
+
+def test_inflight_window_and_dup_resend_after_reconnect(te):
+    """A remote that never acknowledges, then drops: the window holds 20 QoS 1 messages; after the
+    reconnect they are resent first, with DUP and their packet ids, then the rest follow in order."""
+    seen = {}
+
+    def behave(c, n, body):
+        c.sendall(b"\x20\x02\x00\x00")
+        pubs = seen.setdefault(n, [])
+        c.settimeout(0.2)
+        end = time.time() + (1.0 if n == 1 else 3.0)
+        while time.time() < end:
+            try:
+                typ, b = read_packet(c)
+            except socket.timeout:
+                continue
+            if typ is None:
+                break
+            if typ >> 4 != 3:
+                continue
+            tl = struct.unpack(">H", b[:2])[0]
+            topic = b[2:2 + tl].decode()
+            qos = (typ >> 1) & 3
+            pid = struct.unpack(">H", b[2 + tl:4 + tl])[0] if qos else 0
+            payload = b[4 + tl:] if qos else b[2 + tl:]
+            pubs.append((topic, payload, bool(typ & 8), pid))
+            if n > 1 and qos == 1:
+                c.sendall(b"\x40\x02" + struct.pack(">H", pid))
+        c.shutdown(socket.SHUT_RDWR)
+
+    fake = FakeRemote(behave)
+    try:
+        srv = te(bridge_conf("win", fake.port, ["w/# out 1"], cid="te-win"))
+        wait_state(srv.mqtt_port, "te-win", b"1")
+        pub = Client(srv.mqtt_port, "wpub")
+        for i in range(30):
+            pub.pub("w/x", b"%d" % i, 1)
+        deadline = time.time() + 8
+        while time.time() < deadline and len([p for p in seen.get(2, []) if p[0] == "w/x"]) < 30:
+            time.sleep(0.1)
+        first = [p for p in seen[1] if p[0] == "w/x"]
+        notif1 = [p for p in seen[1] if p[0].startswith("$SYS/")]
+        assert len(first) + len(notif1) == 20  # the window (the state notification takes a slot)
+        assert [p[1] for p in first] == [b"%d" % i for i in range(len(first))]
+        assert not any(p[2] for p in first)
+        second = [p for p in seen[2] if p[0] == "w/x"]
+        assert [p[1] for p in second] == [b"%d" % i for i in range(30)]
+        k = len(first)
+        assert all(p[2] for p in second[:k]) and [p[3] for p in second[:k]] == [p[3] for p in first]
+        assert not any(p[2] for p in second[k:])
+        pub.close()
+        log = stop_clean(srv)
+        assert "resent=%d" % k in log
+    finally:
+        fake.close()
+
+
+def test_tls_bridge_with_client_certificate(te, mosq, tmp_path):
+    certs = make_certs(tmp_path)
+    tls_port = free_port()
+    m = mosq(extra="listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\n" % (
+        tls_port, certs["ca.crt"], certs["server.crt"], certs["server.key"])).start()
+    wait_port(tls_port)
+    srv = te(bridge_conf("tls", tls_port, ["sec/# both 1"], cid="te-tls",
+                         extra="bridge_cafile %s\nbridge_certfile %s\nbridge_keyfile %s\n" % (
+                             certs["ca.crt"], certs["client.crt"], certs["client.key"])))
+    wait_state(m.port, "te-tls", b"1")
+    msub = Client(m.port, "msub-tls")
+    msub.sub("sec/#", 1)
+    Client(srv.mqtt_port, "tpub-tls").pub("sec/a", b"over tls", 1)
+    g = msub.get()
+    assert (g.topic, g.payload) == ("sec/a", b"over tls")
+    msub.close()
+    assert "kind=tls" in srv.logtext()

@@ -146,6 +146,8 @@ def test_sys_topics(server):
     assert m.payload.endswith(b"seconds")
     c.sub("$SYS/broker/clients/connected", 0)
     m = c.get(timeout=5)
+    while m.topic != "$SYS/broker/clients/connected":
+        m = c.get(timeout=5)
     assert int(m.payload) >= 1
 
 
