@@ -115,3 +115,25 @@ def test_websocket_listener_paho(tmp_path):
         b.close()
     finally:
         assert srv.stop() == 0
+
+
+def test_websocket_mqttjs(tmp_path):
+    """MQTT.js, the browser/Node client, over WebSockets (subprotocol mqtt)."""
+    node_modules = os.path.join(os.path.dirname(os.path.dirname(__file__)), "node_modules", "mqtt")
+    if not os.path.isdir(node_modules):
+        pytest.fail("npm package mqtt missing: run scripts/deps.sh")
+    ws_port = free_port()
+    srv = Server(tmp_path, ["--mqtt-ws-port", str(ws_port)]).start()
+    try:
+        wait_port(ws_port)
+        script = os.path.join(os.path.dirname(__file__), "mqttjs_ws.js")
+        r = subprocess.run(["node", script, "ws://127.0.0.1:%d/mqtt" % ws_port], capture_output=True, text=True,
+                           timeout=30, cwd=os.path.dirname(os.path.dirname(__file__)))
+        assert r.returncode == 0, r.stderr
+        import json
+        got = sorted(json.loads(r.stdout.strip().splitlines()[-1]), key=lambda m: m["topic"])
+        assert [(m["topic"], m["payload"], m["qos"]) for m in got] == [
+            ("js/props", "with props", 1), ("js/q0", "hello 0", 0), ("js/q1", "hello 1", 1), ("js/q2", "hello 2", 2)]
+        assert got[0]["user"] == {"a": "1"}
+    finally:
+        assert srv.stop() == 0
