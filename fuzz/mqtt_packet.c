@@ -33,7 +33,7 @@ static char *cstr(mqtt_bytes b) {
 static void walk_props(mqtt_bytes raw) {
     mqtt_bytes it = raw;
     uint8_t id;
-    mqtt_prop v;
+    mqtt_prop v = {0};
     int k, n = 0;
     while ((k = mqtt_props_next(&it, &id, &v)) == 1) n++;
     FUZZ_CHECK(k == 0); /* blocks from MQTT_OK packets are never malformed */

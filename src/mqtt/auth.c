@@ -447,8 +447,8 @@ static int filter_overlaps(const char *a, size_t an, const char *b, size_t bn) {
     lev_init(&ai, a, an);
     lev_init(&bi, b, bn);
     for (int lvl = 0;; lvl++) {
-        const char *as, *bs;
-        size_t al, bl;
+        const char *as = NULL, *bs = NULL;
+        size_t al = 0, bl = 0;
         int ha = lev_next(&ai, &as, &al), hb = lev_next(&bi, &bs, &bl);
         /* One side ended: only a trailing '#' on the other (which also matches its parent) meets it.
          * Filters are valid, so a '#' level is always the last one. */

@@ -24,6 +24,7 @@ void mqtt_broker_conf_defaults(mqtt_broker_conf *c) {
     c->allow_zero_length_clientid = true;
     c->connect_timeout_ms = 10000;
     c->sys_interval_s = 10;
+    c->out_high_water = 1u << 20;
     c->max_out_pending = 8u << 20;
     c->version_string = "tinyedge";
 }
@@ -114,6 +115,7 @@ void mqtt_broker_free(mqtt_broker *b) {
     buf_free(&b->scratch);
     buf_free(&b->scratch2);
     free(b->acc);
+    free(b->paused);
     free(b);
 }
 
@@ -227,6 +229,27 @@ static int dispatch(mqtt_client *c, const mqtt_packet *p) {
     }
 }
 
+static void client_pause(mqtt_broker *b, mqtt_client *c, bool on) {
+    if (on == c->paused) return;
+    if (on) {
+        if (b->npaused == b->cappaused) {
+            size_t nc = b->cappaused ? b->cappaused * 2 : 16;
+            mqtt_client **np = realloc(b->paused, nc * sizeof *np);
+            if (!np) return; /* not paused: input keeps flowing */
+            b->paused = np;
+            b->cappaused = nc;
+        }
+        c->paused_idx = b->npaused;
+        b->paused[b->npaused++] = c;
+    } else {
+        mqtt_client *last = b->paused[--b->npaused];
+        b->paused[c->paused_idx] = last;
+        last->paused_idx = c->paused_idx;
+    }
+    c->paused = on;
+    if (b->io.pause) b->io.pause(b->io.ud, c->conn, on);
+}
+
 /* Frame and dispatch what is buffered; stops when a handler asks to hold input (back-pressure). */
 static int process(mqtt_broker *b, mqtt_client *c, const uint8_t *p, size_t n, bool *held) {
     size_t off = 0;
@@ -248,6 +271,7 @@ static int process(mqtt_broker *b, mqtt_client *c, const uint8_t *p, size_t n, b
         int hr = dispatch(c, &pkt);
         if (hr == 1) { *held = true; break; } /* not consumed: retry later */
         off += used;
+        if (hr == 2) { *held = true; break; } /* consumed, but a subscriber is behind: pause */
         if (hr < 0) {
             if (c->state != CL_CLOSING) broker_close(c);
             return -1;
@@ -273,10 +297,7 @@ int mqtt_broker_input(mqtt_broker *b, mqtt_client *c, const uint8_t *p, size_t n
         if (used < 0) return -1;
         buf_consume(&c->in, (size_t)used);
     }
-    if (held && !c->paused) {
-        c->paused = true;
-        if (b->io.pause) b->io.pause(b->io.ud, c->conn, true);
-    }
+    if (held && !c->paused) client_pause(b, c, true);
     /* a CONNECT larger than the configured limit is refused by the decoder; guard the buffer of a
      * client that trickles an endless packet when no limit is configured */
     return 0;
@@ -290,10 +311,25 @@ void mqtt_broker_resume_input(mqtt_broker *b, mqtt_client *c, uint64_t now) {
     if (used < 0) return;
     buf_consume(&c->in, (size_t)used);
     if (!held) {
-        c->paused = false;
+        client_pause(b, c, false);
         c->last_rx = now; /* the keep-alive clock restarts once we read again */
-        if (b->io.pause) b->io.pause(b->io.ud, c->conn, false);
     }
+}
+
+static void resume_all(mqtt_broker *b, uint64_t now) {
+    /* resuming may pause again (and reorder the list): walk a snapshot */
+    size_t n = b->npaused;
+    if (!n) return;
+    mqtt_client *stackbuf[64], **list = n <= 64 ? stackbuf : malloc(n * sizeof *list);
+    if (!list) return;
+    memcpy(list, b->paused, n * sizeof *list);
+    for (size_t i = 0; i < n; i++) mqtt_broker_resume_input(b, list[i], now);
+    if (list != stackbuf) free(list);
+}
+
+void mqtt_broker_drained(mqtt_broker *b, mqtt_client *c, uint64_t now) {
+    b->now = now;
+    if (b->npaused) resume_all(b, now);
 }
 
 /* Publish a will now (it is ours: the reference is consumed). */
@@ -308,6 +344,7 @@ void broker_publish_will(mqtt_broker *b, mqtt_msg *will) {
 
 void mqtt_broker_closed(mqtt_broker *b, mqtt_client *c, uint64_t now) {
     b->now = now;
+    if (c->paused) client_pause(b, c, false);
     if (c->prev) c->prev->next = c->next;
     else b->clients = c->next;
     if (c->next) c->next->prev = c->prev;
@@ -375,7 +412,7 @@ int mqtt_broker_subscribe_internal(mqtt_broker *b, const char *filter, mqtt_inte
     b->all_sessions = s;
     hmap_put(&b->sessions, s->id, s->id_len, s);
     bool existed;
-    return session_add_sub(b, s, filter, 2, 0, &existed); /* the message keeps its QoS */
+    return session_add_sub(b, s, filter, 2 | 0x08, 0, &existed); /* QoS and retain flag as published */
 }
 
 static void publish_sys(mqtt_broker *b, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -430,11 +467,11 @@ void mqtt_broker_tick(mqtt_broker *b, uint64_t now) {
     if (!b->st.started_ms) b->st.started_ms = now;
     if (b->retry_blocked) {
         b->retry_blocked = false;
-        for (mqtt_client *c = b->clients; c; c = c->next)
-            if (c->paused) mqtt_broker_resume_input(b, c, now);
+        resume_all(b, now);
     }
     if (now - b->last_sweep >= 250 || now < b->last_sweep) {
         b->last_sweep = now;
+        resume_all(b, now); /* whatever held them may be gone without a drain event */
         for (mqtt_client *c = b->clients; c; c = c->next) {
             if (c->state == CL_CONNECTING && now - c->accepted_at > b->conf.connect_timeout_ms) {
                 LOG_INFO("mqtt", "event=connect_timeout peer=%s", c->peer);
@@ -442,8 +479,6 @@ void mqtt_broker_tick(mqtt_broker *b, uint64_t now) {
             } else if (c->state == CL_CONNECTED && c->keepalive &&
                        !c->paused && now - c->last_rx > (uint64_t)c->keepalive * 1500u) {
                 broker_disconnect(c, MQTT_RC_KEEP_ALIVE_TIMEOUT, "keep alive timeout");
-            } else if (c->paused) {
-                mqtt_broker_resume_input(b, c, now);
             }
         }
         for (mqtt_session *s = b->all_sessions, *nx; s; s = nx) {

@@ -19,6 +19,8 @@
  *   mqtt_broker_stats(b)                  counters for /metrics and $SYS
  *   mqtt_broker_shutdown(b)               send DISCONNECT 0x8B (v5) to every client and close them
  *   mqtt_broker_resume_input(b, c)        host: retry input held back by back-pressure
+ *   mqtt_broker_drained(b, c, now)        host: client c's backed-up output reached the kernel;
+ *                                         publishers paused on slow subscribers are resumed
  * All `now` values are monotonic milliseconds. */
 #ifndef TE_MQTT_BROKER_H
 #define TE_MQTT_BROKER_H
@@ -46,6 +48,8 @@ typedef struct mqtt_broker_conf {
     bool queue_qos0_offline;      /* queue QoS 0 for offline persistent sessions (false) */
     uint32_t connect_timeout_ms;  /* a CONNECT must complete within this (10000) */
     uint32_t sys_interval_s;      /* $SYS publication period, 0 = off (10) */
+    uint64_t out_high_water;      /* transport bytes queued to a subscriber above which the publishers
+                                     feeding it stop being read until it drains (1 MiB) */
     uint64_t max_out_pending;     /* transport bytes queued to a client before QoS 0 is dropped (8 MiB) */
     const char *version_string;   /* for $SYS/broker/version */
     /* Authentication: return 1 to accept. NULL = accept when allow_anonymous or any credentials. */
@@ -109,4 +113,5 @@ int mqtt_broker_subscribe_internal(mqtt_broker *b, const char *filter, mqtt_inte
 const mqtt_broker_stats *mqtt_broker_stats_get(mqtt_broker *b);
 void mqtt_broker_shutdown(mqtt_broker *b);
 void mqtt_broker_resume_input(mqtt_broker *b, mqtt_client *c, uint64_t now);
+void mqtt_broker_drained(mqtt_broker *b, mqtt_client *c, uint64_t now);
 #endif

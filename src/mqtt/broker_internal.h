@@ -95,6 +95,7 @@ struct mqtt_client {
     mqtt_client *next, *prev;
     uint8_t ver, state;
     bool paused;              /* input held back by back-pressure */
+    size_t paused_idx;        /* position in the broker's paused list */
     bool request_problem_info;
     bool will_pending_clear;  /* DISCONNECT 0x00 received: no will */
     buf_t in;
@@ -165,6 +166,10 @@ struct mqtt_broker {
     uint64_t now, last_sys, last_sweep;
     uint32_t internal_seq;
     bool retry_blocked;
+    bool congested;            /* set while routing: a subscriber's transport is above high water */
+    mqtt_session *route_from;  /* the publisher of the message being routed */
+    mqtt_client **paused;      /* clients whose input is held */
+    size_t npaused, cappaused;
 };
 
 /* broker.c */

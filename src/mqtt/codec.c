@@ -510,6 +510,7 @@ int mqtt_unsub_next(mqtt_bytes *it, mqtt_bytes *filter) {
 }
 
 int mqtt_props_next(mqtt_bytes *it, uint8_t *id, mqtt_prop *prop) {
+    memset(prop, 0, sizeof *prop);
     if (!it->len) return 0;
     rd_t r = {it->p, it->p + it->len};
     if (prop_read(&r, id, prop, false)) return -1;

@@ -207,6 +207,14 @@ void session_resend(mqtt_broker *b, mqtt_session *s) {
     session_flush(b, s);
 }
 
+/* A subscriber whose transport is backed up above the high water mark slows its publishers down
+ * (they stop being read until it drains) instead of losing messages. Not the publisher itself:
+ * a client that publishes to itself and reads slowly would otherwise stall its own acks. */
+static void note_congestion(mqtt_broker *b, mqtt_session *s) {
+    if (!b->io.pending || !b->conf.out_high_water || s == b->route_from) return;
+    if (b->io.pending(b->io.ud, s->c->conn) > b->conf.out_high_water) b->congested = true;
+}
+
 void session_deliver(mqtt_broker *b, mqtt_session *s, mqtt_msg *m, uint8_t qos, bool retain, const uint32_t *subids,
                      uint8_t nsubids) {
     if (s->icb) {
@@ -226,6 +234,7 @@ void session_deliver(mqtt_broker *b, mqtt_session *s, mqtt_msg *m, uint8_t qos, 
                 return;
             }
             send_publish(b, c, m, 0, 0, retain, false, subids, nsubids);
+            note_congestion(b, s);
             return;
         }
         if (!b->conf.queue_qos0_offline || !s->persistent) {
@@ -246,6 +255,7 @@ void session_deliver(mqtt_broker *b, mqtt_session *s, mqtt_msg *m, uint8_t qos, 
     if (b->store && s->persistent && s->stored) mqtt_store_out_add(b->store, s, o);
     if (live && qos > 0 && !s->queue.head && s->inflight.count < window(b, c)) {
         start_inflight(b, s, o);
+        note_congestion(b, s);
         return;
     }
     outlist_push(&s->queue, o);
@@ -324,14 +334,15 @@ bool broker_can_route(mqtt_broker *b, mqtt_session *from, const char *topic, uin
 
 void broker_route(mqtt_broker *b, mqtt_session *from, mqtt_msg *m) {
     route_ctx rc = {b, from, false, false};
+    mqtt_session *prev_from = b->route_from;
+    b->route_from = from;
     if (++b->match_epoch == 0) b->match_epoch = 1;
     b->nacc = 0;
     subtree_match(&b->root, m->topic, m->topic_len, acc_add_v, acc_add_group, &rc);
     /* deliveries may re-enter routing (internal subscribers publishing): copy the list out */
     size_t n = b->nacc;
-    if (!n) return;
     match_acc stackbuf[16], *list = n <= 16 ? stackbuf : malloc(n * sizeof *list);
-    if (!list) return;
+    if (!n || !list) { b->route_from = prev_from; return; }
     memcpy(list, b->acc, n * sizeof *list);
     for (size_t i = 0; i < n; i++) {
         match_acc *a = &list[i];
@@ -343,6 +354,7 @@ void broker_route(mqtt_broker *b, mqtt_session *from, mqtt_msg *m) {
         session_deliver(b, a->s, m, q, retain, a->subids, a->nsubids);
     }
     if (list != stackbuf) free(list);
+    b->route_from = prev_from;
 }
 
 /* ---- incoming ---- */
@@ -378,6 +390,10 @@ int handle_publish(mqtt_client *c, const mqtt_packet *p) {
             topic = c->rx_alias[a];
             tlen = strlen(topic);
         }
+    }
+    if (c->ver == 5 && MQTT_HAS(p->props, MQTT_PROP_SUBSCRIPTION_ID)) {
+        broker_disconnect(c, MQTT_RC_PROTOCOL_ERROR, "subscription identifier in a client's PUBLISH");
+        return -1;
     }
     if (!mqtt_topic_name_valid((const uint8_t *)topic, tlen)) {
         broker_disconnect(c, MQTT_RC_TOPIC_NAME_INVALID, "invalid topic name");
@@ -465,6 +481,7 @@ int handle_publish(mqtt_client *c, const mqtt_packet *p) {
     m->expiry_s = expiry_s;
     if (p->retain) retain_set(b, m);
     size_t before = b->st.pub_sent;
+    b->congested = false;
     broker_route(b, s, m);
     bool matched = b->nacc > 0 || b->st.pub_sent != before;
     mqtt_msg_unref(m);
@@ -483,7 +500,7 @@ int handle_publish(mqtt_client *c, const mqtt_packet *p) {
         if (b->store && s->persistent && s->stored) mqtt_store_rx_qos2(b->store, s, p->packet_id, 1);
         send_ack(c, MQTT_PUBREC, p->packet_id, matched ? 0 : MQTT_RC_NO_MATCHING_SUBSCRIBERS, NULL);
     }
-    return 0;
+    return b->congested ? 2 : 0;
 }
 
 static mqtt_out *find_inflight(mqtt_session *s, uint16_t pid, uint8_t state) {

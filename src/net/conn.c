@@ -235,6 +235,7 @@ static void net__on_write(uv_write_t *req, int status) {
         return;
     }
     net__flush(c);
+    if (c->cbs.on_drain && c->state == NET_ST_OPEN && !c->write_busy) c->cbs.on_drain(c);
 }
 
 static void net__write_out(net_conn *c) {

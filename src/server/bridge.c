@@ -69,7 +69,7 @@ struct te_bridge_link {
     char *client_id, *state_topic;
     br_topic topics[TE_MAX_BRIDGE_TOPICS];
     int ntopics;
-    bool any_in, any_out_only;
+    bool any_in;
     uint8_t ver;
     int state;
     bool stopped;
@@ -759,7 +759,7 @@ static void br_on_connect_error(void *ud, const char *why) {
     if (!l->stopped) br_schedule(l);
 }
 
-static const net_conn_cbs br_cbs = {br_on_open, br_on_data, br_on_close, br_on_connect_error};
+static const net_conn_cbs br_cbs = {br_on_open, br_on_data, br_on_close, br_on_connect_error, NULL};
 
 static void br_attempt(te_bridge_link *l) {
     const te_bridge *c = l->conf;
@@ -836,7 +836,6 @@ static int br_setup_topics(te_bridge_link *l, char *err, size_t errlen) {
             return -1;
         }
         if (t->in) l->any_in = true;
-        if (t->out && !t->in) l->any_out_only = true;
     }
     return 0;
 }

@@ -73,7 +73,12 @@ static void mqtt_on_close(net_conn *c) {
     net_conn_set_data(c, NULL);
 }
 
-static const net_conn_cbs mqtt_cbs = {mqtt_on_open, mqtt_on_data, mqtt_on_close, NULL};
+static void mqtt_on_drain(net_conn *c) {
+    mqtt_client *mc = net_conn_data(c);
+    if (mc) mqtt_broker_drained(g_srv->broker, mc, te_mono_ms());
+}
+
+static const net_conn_cbs mqtt_cbs = {mqtt_on_open, mqtt_on_data, mqtt_on_close, NULL, mqtt_on_drain};
 
 static void before_flush(void *ud) {
     te_server *s = ud;

@@ -202,7 +202,7 @@ H_FN mqtt_packet *t_expect_pub(tconn *t, const char *topic, const char *payload,
 H_FN int prop_find(mqtt_bytes raw, uint8_t want, int nth, mqtt_prop *out) {
     mqtt_bytes it = raw;
     uint8_t id;
-    mqtt_prop pr;
+    mqtt_prop pr = {0};
     while (mqtt_props_next(&it, &id, &pr) == 1)
         if (id == want && nth-- == 0) { *out = pr; return 1; }
     return 0;

@@ -41,7 +41,7 @@ static void test_connect_assigned_id_v5(void **st) {
     tconn *a = t_open(w, 5, &o);
     mqtt_packet *p = t_expect(a, MQTT_CONNACK);
     assert_int_equal(p->reason, 0);
-    mqtt_prop pr;
+    mqtt_prop pr = {0};
     assert_int_equal(prop_find(p->props.raw, MQTT_PROP_ASSIGNED_CLIENT_ID, 0, &pr), 1);
     assert_true(pr.str.len > 0);
     char id[64];
@@ -229,7 +229,7 @@ static void test_publish_mixed_versions(void **st) {
     mqtt_packet *k = t_expect_pub(s4, "m", "hi", 1);
     t_pub_ack(w, s4, 1, k->packet_id);
     k = t_expect_pub(s5, "m", "hi", 1);
-    mqtt_prop v;
+    mqtt_prop v = {0};
     assert_int_equal(prop_find(k->props.raw, MQTT_PROP_USER_PROPERTY, 0, &v), 1);
     assert_true(bytes_eq(v.str, "k") && bytes_eq(v.str2, "v"));
     assert_int_equal(prop_find(k->props.raw, MQTT_PROP_CONTENT_TYPE, 0, &v), 1);
@@ -284,7 +284,7 @@ static void test_subscription_ids_v5(void **st) {
     assert_int_equal(t_sub_ex(w, s, "x/#", 0, 9), 0);
     t_pub_done(w, p, "a/b", "x", 1, false);
     mqtt_packet *k = t_expect_pub(s, "a/b", "x", 1);
-    mqtt_prop v;
+    mqtt_prop v = {0};
     uint32_t seen = 0;
     for (int i = 0; prop_find(k->props.raw, MQTT_PROP_SUBSCRIPTION_ID, i, &v); i++) seen |= 1u << v.num;
     assert_int_equal(seen, (1u << 5) | (1u << 7));
@@ -903,7 +903,7 @@ static void test_topic_alias_to_client_v5(void **st) {
     for (int i = 0; i < 6; i++) {
         t_pub(w, p, seq[i], "x", 0, false);
         mqtt_packet *k = t_expect(s, MQTT_PUBLISH);
-        mqtt_prop v;
+        mqtt_prop v = {0};
         int has = prop_find(k->props.raw, MQTT_PROP_TOPIC_ALIAS, 0, &v);
         assert_int_equal(has ? (int)v.num : 0, alias[i]);
         if (with_topic[i]) assert_true(bytes_eq(k->topic, seq[i]));
@@ -915,7 +915,7 @@ static void test_topic_alias_to_client_v5(void **st) {
     t_pub(w, p, "ta/1", "x", 0, false);
     t_next(s);
     mqtt_packet *k = t_expect_pub(s2, "ta/1", "x", 0);
-    mqtt_prop v;
+    mqtt_prop v = {0};
     assert_int_equal(prop_find(k->props.raw, MQTT_PROP_TOPIC_ALIAS, 0, &v), 0);
     w_free(w);
 }
@@ -941,7 +941,7 @@ static void test_message_expiry_v5(void **st) {
     w_run(w, 3000, 250);
     s = t_conn_ex(w, 5, &o, 1);
     mqtt_packet *k = t_expect_pub(s, "me/long", "l", 1);
-    mqtt_prop v;
+    mqtt_prop v = {0};
     assert_int_equal(prop_find(k->props.raw, MQTT_PROP_MESSAGE_EXPIRY, 0, &v), 1);
     assert_true(v.num >= 96 && v.num <= 97);
     t_pub_ack(w, s, 1, k->packet_id);

@@ -240,7 +240,7 @@ static void test_capture_v5(void **st) {
     assert_true(MQTT_HAS(pkt.props, MQTT_PROP_USER_PROPERTY));
     mqtt_bytes it = pkt.props.raw;
     uint8_t id;
-    mqtt_prop pr;
+    mqtt_prop pr = {0};
     assert_int_equal(mqtt_props_next(&it, &id, &pr), 1);
     assert_int_equal(id, MQTT_PROP_USER_PROPERTY);
     assert_bytes(pr.str, "k");
@@ -1126,7 +1126,7 @@ static void test_props_iterate(void **st) {
     assert_memory_equal(p.data, expect, sizeof expect);
     mqtt_bytes it = {p.data, (uint32_t)p.len};
     uint8_t id;
-    mqtt_prop v;
+    mqtt_prop v = {0};
     assert_int_equal(mqtt_props_next(&it, &id, &v), 1);
     assert_int_equal(id, 0x01);
     assert_int_equal(v.num, 1);

@@ -170,7 +170,7 @@ static void check_state(pworld *p, uint8_t ver, state_ids ids) {
         if (bytes_eq(k->topic, "a/4")) {
             assert_true(bytes_eq(k->payload, "four"));
             if (ver == 5) {
-                mqtt_prop v;
+                mqtt_prop v = {0};
                 assert_int_equal(prop_find(k->props.raw, MQTT_PROP_SUBSCRIPTION_ID, 0, &v), 1);
                 assert_int_equal(v.num, 11);
             }
@@ -381,7 +381,7 @@ static void test_expiry_across_restart(void **st) {
     p = p_open(f);
     s = t_conn_ex(p.w, 5, &so, 1);
     mqtt_packet *k = t_expect_pub(s, "e/long", "l", 1);
-    mqtt_prop v;
+    mqtt_prop v = {0};
     assert_int_equal(prop_find(k->props.raw, MQTT_PROP_MESSAGE_EXPIRY, 0, &v), 1);
     assert_true(v.num >= 998 && v.num <= 1000);
     t_pub_ack(p.w, s, 1, k->packet_id);

@@ -13,7 +13,7 @@
 
 /* check on an exact-size heap copy so ASan catches reads past the end */
 static bool utf8(const char *s, size_t n) {
-    uint8_t *p = malloc(n ? n : 1);
+    uint8_t *p = calloc(1, n ? n : 1);
     memcpy(p, s, n);
     bool r = mqtt_utf8_valid(p, n);
     free(p);
