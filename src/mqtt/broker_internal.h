@@ -97,6 +97,7 @@ struct mqtt_client {
     bool paused;              /* input held back by back-pressure */
     size_t paused_idx;        /* position in the broker's paused list */
     bool request_problem_info;
+    bool bridge;              /* a mosquitto bridge (level 0x83/0x84): no local, retain as published */
     bool will_pending_clear;  /* DISCONNECT 0x00 received: no will */
     buf_t in;
     char peer[64];

@@ -266,6 +266,9 @@ static int topic_error(mqtt_packet *pkt, mqtt_bytes t) {
 static int decode_connect(rd_t *r, mqtt_packet *pkt) {
     uint8_t level, flags;
     if (rd_bin(r, &pkt->proto_name) || rd_u8(r, &level)) MALFORMED();
+    /* mosquitto bridges set the top bit on 3.1 / 3.1.1 ("try_private"): a bridge connection */
+    pkt->bridge = (level == 0x83 || level == 0x84);
+    if (pkt->bridge) level &= 0x7F;
     pkt->proto_level = level;
     const mqtt_bytes *pn = &pkt->proto_name;
     if (pn->len == 4 && memcmp(pn->p, "MQTT", 4) == 0) {

@@ -110,6 +110,7 @@ typedef struct mqtt_packet {
     mqtt_props props;
     /* CONNECT */
     uint8_t proto_level; /* 3, 4 or 5 */
+    bool bridge;         /* level had mosquitto's bridge bit (0x83/0x84): proto_level is without it */
     bool clean_start, will_flag, will_retain, has_username, has_password;
     uint8_t will_qos;
     uint16_t keep_alive;

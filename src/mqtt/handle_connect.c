@@ -103,6 +103,7 @@ static void takeover(mqtt_broker *b, mqtt_session *s, bool clean_start) {
 int handle_connect(mqtt_client *c, const mqtt_packet *p) {
     mqtt_broker *b = c->b;
     c->ver = p->proto_level;
+    c->bridge = p->bridge;
     const mqtt_props *pr = &p->props;
     if (c->ver == 5) {
         if (MQTT_HAS(*pr, MQTT_PROP_REQUEST_PROBLEM_INFO)) c->request_problem_info = pr->request_problem_info;

@@ -116,6 +116,7 @@ int handle_subscribe(mqtt_client *c, const mqtt_packet *p) {
     uint8_t opts;
     int r;
     while ((r = mqtt_sub_next(&it, c->ver, &f, &opts)) == 1) {
+        if (c->bridge) opts |= 0x04 | 0x08; /* a bridge gets no echo of its own messages, retain as published */
         if (n == cap) {
             size_t nc = cap * 2;
             uint8_t *nr = rcs == codes ? malloc(nc) : realloc(rcs, nc);
@@ -131,7 +132,7 @@ int handle_subscribe(mqtt_client *c, const mqtt_packet *p) {
         if (!filter) rc = MQTT_RC_UNSPECIFIED;
         else if (shared < 0 || !mqtt_topic_filter_valid(shared ? inner.p : f.p, shared ? inner.len : f.len))
             rc = MQTT_RC_TOPIC_FILTER_INVALID;
-        else if (shared && (opts & 0x04)) {
+        else if (shared && (opts & 0x04) && !c->bridge) {
             free(filter);
             if (rcs != codes) free(rcs);
             for (size_t i = 0; i < ntodo; i++) free(todo[i].filter);

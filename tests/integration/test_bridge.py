@@ -263,11 +263,10 @@ def test_link_down_queues_and_delivers_in_order(te, mosq):
 
 def test_mosquitto_bridges_to_tinyedge(te, mosq):
     srv = te("")
-    # try_private false: with mosquitto's default (true) its CONNECT carries the level byte 0x84,
-    # which tinyedge refuses (unsupported version); mosquitto then falls back to plain 3.1.1, but
-    # only on its next attempt some 5-7 s later, too slow for this test
-    m = mosq(extra=bridge_conf("mbr", srv.mqtt_port, ["m2t/# out 1", "t2m/# in 1"], cid="mosq-br",
-                               extra="try_private false\n")).start()
+    # mosquitto's default try_private true: its CONNECT carries the level byte 0x84, which tinyedge
+    # takes as a bridge (no echo of its own messages, retain as published)
+    m = mosq(extra=bridge_conf("mbr", srv.mqtt_port, ["m2t/# out 1", "t2m/# in 1", "echo/# both 1"],
+                               cid="mosq-br")).start()
     # mosquitto's own local notification says the bridge is up
     wait_state(m.port, "mosq-br", b"1", timeout=10)
     time.sleep(0.3)
@@ -281,6 +280,12 @@ def test_mosquitto_bridges_to_tinyedge(te, mosq):
     Client(srv.mqtt_port, "tpub5").pub("t2m/y", b"to mosquitto", 1)
     g = msub.get()
     assert (g.topic, g.payload) == ("t2m/y", b"to mosquitto")
+    # `both`: a message crosses once and does not come back
+    msub.sub("echo/#", 1)
+    Client(m.port, "mpub6").pub("echo/z", b"once", 1)
+    assert msub.get().payload == b"once"
+    assert msub.none(1.0)
+    assert "mosq-br" in srv.logtext() and "proto=4" in srv.logtext()
     tsub.close()
     msub.close()
 

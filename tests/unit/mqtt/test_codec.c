@@ -1052,11 +1052,16 @@ static void test_reject_connect(void **st) {
     ERRB(0, MQTT_E_VERSION, MQTT_RC_UNSUPPORTED_VERSION,
          0x10, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x03, 0x02, 0x00, 0x0A, 0x00, 0x01, 'c');
     ERRB(0, MQTT_E_VERSION, MQTT_RC_UNSUPPORTED_VERSION,
-         0x10, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x84, 0x02, 0x00, 0x0A, 0x00, 0x01, 'c');
+         0x10, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x85, 0x02, 0x00, 0x0A, 0x00, 0x01, 'c');
     ERRB(0, MQTT_E_VERSION, MQTT_RC_UNSUPPORTED_VERSION,
          0x10, 0x00, 0x06, 'M', 'Q', 'I', 's', 'd', 'p', 0x04, 0x02, 0x00, 0x0A, 0x00, 0x01, 'c');
     /* the version error reports the level the client asked for */
     size_t used;
+    /* mosquitto's bridge bit on 3.1.1 is accepted as a bridge connection */
+    assert_int_equal(mqtt_decode(VEC(0x10, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x84, 0x02, 0x00, 0x0A, 0x00,
+                                     0x01, 'c'), 0, 0, &pkt, &used), MQTT_OK);
+    assert_true(pkt.bridge);
+    assert_int_equal(pkt.proto_level, 4);
     assert_int_equal(mqtt_decode(VEC(0x10, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x07, 0x02, 0x00, 0x0A, 0x00,
                                      0x01, 'c'), 0, 0, &pkt, &used), MQTT_E_VERSION);
     assert_int_equal(pkt.proto_level, 7);
