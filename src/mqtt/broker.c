@@ -92,7 +92,7 @@ static void client_free(mqtt_client *c) {
         for (size_t i = 0; i <= c->peer_alias_max; i++) free(c->tx_alias_topics[i]);
         free(c->tx_alias_topics);
     }
-    hmap_free(&c->tx_alias);
+    if (c->tx_alias) { hmap_free(c->tx_alias); free(c->tx_alias); }
     mqtt_msg_unref(c->will);
     free(c);
 }
@@ -125,8 +125,7 @@ mqtt_client *mqtt_broker_accept(mqtt_broker *b, void *conn, const char *peer, co
     c->b = b;
     c->conn = conn;
     buf_init(&c->in);
-    hmap_init(&c->tx_alias);
-    snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "?");
+    c->peer = peer ? peer : "?";
     if (tls_cn) c->tls_cn = strdup(tls_cn);
     c->accepted_at = c->last_rx = now;
     c->request_problem_info = true;
@@ -239,7 +238,7 @@ static void client_pause(mqtt_broker *b, mqtt_client *c, bool on) {
             b->paused = np;
             b->cappaused = nc;
         }
-        c->paused_idx = b->npaused;
+        c->paused_idx = (uint32_t)b->npaused;
         b->paused[b->npaused++] = c;
     } else {
         mqtt_client *last = b->paused[--b->npaused];
@@ -403,8 +402,10 @@ int mqtt_broker_subscribe_internal(mqtt_broker *b, const char *filter, mqtt_inte
     snprintf(id, sizeof id, "$internal/%u", ++b->internal_seq);
     s->id = strdup(id);
     s->id_len = strlen(id);
-    s->icb = cb;
-    s->iud = ud;
+    s->isub = malloc(sizeof *s->isub);
+    if (!s->isub) { free(s->id); free(s); return -1; }
+    s->isub->cb = cb;
+    s->isub->ud = ud;
     s->persistent = true;
     s->expiry_s = UINT32_MAX;
     s->next_all = b->all_sessions;
@@ -483,7 +484,7 @@ void mqtt_broker_tick(mqtt_broker *b, uint64_t now) {
         }
         for (mqtt_session *s = b->all_sessions, *nx; s; s = nx) {
             nx = s->next_all;
-            if (s->c || s->icb) continue;
+            if (s->c || s->isub) continue;
             if (s->will && now >= s->will_at) {
                 mqtt_msg *w = s->will;
                 s->will = NULL;

@@ -6,6 +6,7 @@
  *   mqtt_broker_new(conf, io)             a broker; conf is copied (pointers in it must outlive it)
  *   mqtt_broker_free(b)                   frees everything (connections must be closed by the host)
  *   mqtt_broker_accept(b, conn, peer, now) a new transport connection -> engine client handle
+ *                                         (`peer` must stay valid until mqtt_broker_closed)
  *   mqtt_broker_input(b, c, p, n, now)    bytes received; may call io->write / io->close
  *   mqtt_broker_closed(b, c, now)         the transport is gone (after io->close or a peer close);
  *                                         `c` is freed; wills are handled here

@@ -58,63 +58,58 @@ typedef struct mqtt_sub {
     uint32_t subid;
 } mqtt_sub;
 
-struct mqtt_session {
+struct mqtt_session {         /* fields ordered by size: this struct exists per client id */
     char *id;
-    size_t id_len;
     char *username;           /* of the last connection (ACL checks while offline) */
     mqtt_client *c;           /* NULL when offline */
+    mqtt_sub *subs;
+    uint16_t *rx_qos2;        /* incoming QoS 2 packet ids awaiting PUBREL */
+    mqtt_msg *will;           /* pending will (after the connection ended, during the will delay) */
+    struct mqtt_isub { mqtt_internal_cb cb; void *ud; } *isub; /* an in-process subscriber */
+    mqtt_session *next_all, *prev_all;
+    mqtt_outlist inflight, queue;
+    uint64_t offline_since;   /* monotonic ms */
+    uint64_t queued_bytes;
+    uint64_t will_at;
+    size_t id_len;
+    uint32_t nsubs, capsubs;
+    uint32_t nrx_qos2, caprx_qos2;
+    uint32_t expiry_s;        /* session expiry interval; UINT32_MAX = never */
+    uint32_t match_epoch;     /* routing scratch */
+    uint32_t match_slot;
+    uint16_t next_pid;
     bool persistent;          /* survives disconnect (expiry > 0) */
     bool stored;              /* known to the store */
-    uint32_t expiry_s;        /* session expiry interval; UINT32_MAX = never */
-    uint64_t offline_since;   /* monotonic ms */
-    mqtt_sub *subs;
-    size_t nsubs, capsubs;
-    mqtt_outlist inflight, queue;
-    uint64_t queued_bytes;
-    uint16_t next_pid;
-    uint16_t *rx_qos2;        /* incoming QoS 2 packet ids awaiting PUBREL */
-    size_t nrx_qos2, caprx_qos2;
-    /* pending will (after the connection ended, during the will delay) */
-    mqtt_msg *will;
-    uint64_t will_at;
-    /* routing scratch */
-    uint32_t match_epoch;
-    uint32_t match_slot;
-    /* internal subscriber */
-    mqtt_internal_cb icb;
-    void *iud;
-    mqtt_session *next_all, *prev_all;
 };
 
 enum { CL_CONNECTING = 0, CL_CONNECTED, CL_CLOSING };
 
-struct mqtt_client {
+struct mqtt_client {          /* fields ordered by size: this struct exists per connection */
     mqtt_broker *b;
     void *conn;
     mqtt_session *s;
     mqtt_client *next, *prev;
-    uint8_t ver, state;
-    bool paused;              /* input held back by back-pressure */
-    size_t paused_idx;        /* position in the broker's paused list */
-    bool request_problem_info;
-    bool bridge;              /* a mosquitto bridge (level 0x83/0x84): no local, retain as published */
-    bool will_pending_clear;  /* DISCONNECT 0x00 received: no will */
     buf_t in;
-    char peer[64];
+    const char *peer;         /* the host's string, valid while the connection lives */
     char *username;
     char *tls_cn;
-    uint16_t keepalive;
-    uint64_t last_rx, accepted_at;
-    uint32_t session_expiry;  /* as negotiated at CONNECT, may change at DISCONNECT */
-    uint16_t peer_receive_max;
-    uint32_t peer_max_packet;
-    uint16_t peer_alias_max;
     char **rx_alias;          /* [topic_alias_max + 1] topics set by the client */
-    hmap tx_alias;            /* topic -> alias (value = (void*)(uintptr_t)alias) */
+    hmap *tx_alias;           /* topic -> alias (value = (void*)(uintptr_t)alias); only with aliases */
     char **tx_alias_topics;   /* alias -> topic (owned) */
-    uint16_t tx_alias_next;
     mqtt_msg *will;
+    uint64_t last_rx, accepted_at;
+    uint32_t paused_idx;      /* position in the broker's paused list */
+    uint32_t session_expiry;  /* as negotiated at CONNECT, may change at DISCONNECT */
+    uint32_t peer_max_packet;
     uint32_t will_delay;
+    uint16_t keepalive;
+    uint16_t peer_receive_max;
+    uint16_t peer_alias_max;
+    uint16_t tx_alias_next;
+    uint8_t ver, state;
+    bool paused;              /* input held back by back-pressure */
+    bool request_problem_info;
+    bool bridge;              /* a mosquitto bridge (level 0x83/0x84): no local, retain as published */
 };
 
 typedef struct sub_entry {

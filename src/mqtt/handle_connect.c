@@ -69,6 +69,7 @@ void session_free(mqtt_broker *b, mqtt_session *s) {
     free(s->subs);
     free(s->rx_qos2);
     free(s->username);
+    free(s->isub);
     free(s->id);
     free(s);
 }
@@ -198,7 +199,7 @@ int handle_connect(mqtt_client *c, const mqtt_packet *p) {
 
     /* session */
     mqtt_session *s = hmap_get(&b->sessions, cid, idlen);
-    if (s && s->icb) { free(cid); return refuse(c, MQTT_RC_CLIENT_ID_NOT_VALID, "reserved client identifier"); }
+    if (s && s->isub) { free(cid); return refuse(c, MQTT_RC_CLIENT_ID_NOT_VALID, "reserved client identifier"); }
     if (s && s->c) takeover(b, s, p->clean_start);
     bool present = false;
     if (s && p->clean_start) {
@@ -229,7 +230,8 @@ int handle_connect(mqtt_client *c, const mqtt_packet *p) {
     }
     if (c->peer_alias_max) {
         c->tx_alias_topics = calloc((size_t)c->peer_alias_max + 1, sizeof *c->tx_alias_topics);
-        if (!c->tx_alias_topics) c->peer_alias_max = 0;
+        c->tx_alias = calloc(1, sizeof *c->tx_alias);
+        if (!c->tx_alias_topics || !c->tx_alias) c->peer_alias_max = 0;
         c->tx_alias_next = 1;
     }
 

@@ -54,7 +54,7 @@ mqtt_out *out_new(mqtt_msg *m, uint8_t qos, bool retain, const uint32_t *subids,
 static uint16_t alias_for(mqtt_client *c, const mqtt_msg *m, bool *send_topic, bool assign) {
     *send_topic = true;
     if (!c->peer_alias_max) return 0;
-    void *v = hmap_get(&c->tx_alias, m->topic, m->topic_len);
+    void *v = hmap_get(c->tx_alias, m->topic, m->topic_len);
     if (v) { *send_topic = false; return (uint16_t)(uintptr_t)v; }
     if (c->tx_alias_next == 0 || c->tx_alias_next > c->peer_alias_max) return 0;
     if (!assign) return c->tx_alias_next;
@@ -62,7 +62,7 @@ static uint16_t alias_for(mqtt_client *c, const mqtt_msg *m, bool *send_topic, b
     char *t = strndup(m->topic, m->topic_len);
     if (!t) return 0;
     c->tx_alias_topics[a] = t;
-    if (hmap_put(&c->tx_alias, t, m->topic_len, (void *)(uintptr_t)a)) return 0;
+    if (hmap_put(c->tx_alias, t, m->topic_len, (void *)(uintptr_t)a)) return 0;
     return a;
 }
 
@@ -217,10 +217,10 @@ static void note_congestion(mqtt_broker *b, mqtt_session *s) {
 
 void session_deliver(mqtt_broker *b, mqtt_session *s, mqtt_msg *m, uint8_t qos, bool retain, const uint32_t *subids,
                      uint8_t nsubids) {
-    if (s->icb) {
+    if (s->isub) {
         mqtt_msg_view v = {m->topic, m->topic_len, m->payload, m->payload_len, qos, retain, m->props, m->props_len,
                            m->origin};
-        s->icb(s->iud, &v);
+        s->isub->cb(s->isub->ud, &v);
         return;
     }
     if (expired(b, m)) return;
@@ -280,7 +280,7 @@ static void acc_add(route_ctx *rc, const sub_entry *e) {
     if (rc->check_only) {
         /* only a connected subscriber exerts back-pressure; an offline session's copy is
          * dropped when its queue is full (it may never come back) */
-        if (!s->icb && (e->opts & 3) && b->conf.max_queued && s->queue.count >= b->conf.max_queued &&
+        if (!s->isub && (e->opts & 3) && b->conf.max_queued && s->queue.count >= b->conf.max_queued &&
             client_live(s->c))
             rc->blocked = true;
         return;
@@ -316,7 +316,7 @@ static void acc_add_group(void *ud, sub_group *g) {
     size_t pick = g->n;
     for (size_t i = 0; i < g->n; i++) {
         size_t k = (g->rr + i) % g->n;
-        if (g->members[k].s->icb || client_live(g->members[k].s->c)) { pick = k; break; }
+        if (g->members[k].s->isub || client_live(g->members[k].s->c)) { pick = k; break; }
     }
     if (pick == g->n) pick = g->rr % g->n;
     if (!rc->check_only) g->rr = pick + 1;
@@ -346,7 +346,7 @@ void broker_route(mqtt_broker *b, mqtt_session *from, mqtt_msg *m) {
     memcpy(list, b->acc, n * sizeof *list);
     for (size_t i = 0; i < n; i++) {
         match_acc *a = &list[i];
-        if (b->conf.acl && !a->s->icb &&
+        if (b->conf.acl && !a->s->isub &&
             !b->conf.acl(b->conf.auth_ud, a->s->id, a->s->username, m->topic, MQTT_ACCESS_READ))
             continue;
         uint8_t q = m->qos < a->qos ? m->qos : a->qos;

@@ -95,7 +95,7 @@ static void session_rec(mqtt_store *st, mqtt_session *s, buf_t *dst) {
 }
 
 void mqtt_store_session(mqtt_store *st, mqtt_session *s) {
-    if (s->icb) return;
+    if (s->isub) return;
     bool first = !s->stored;
     s->stored = true;
     session_rec(st, s, &st->pending);
@@ -254,7 +254,7 @@ int mqtt_store_compact(mqtt_store *st, mqtt_broker *b) {
     hmap written; /* message pointer -> written */
     hmap_init(&written);
     for (mqtt_session *s = b->all_sessions; s; s = s->next_all) {
-        if (!s->stored || s->icb) continue;
+        if (!s->stored || s->isub) continue;
         session_rec(st, s, &out);
         for (int pass = 0; pass < 2; pass++) {
             for (mqtt_out *o = pass == 0 ? s->inflight.head : s->queue.head; o; o = o->next) {

@@ -126,29 +126,32 @@ struct net_outbound {
 
 static void net__listener_unref(net_listener *l);
 
-static net_conn *net__conn_new(net_loop *nl, const net_conn_cbs *cbs, void *ud) {
+/* `copy`: keep a private copy of cbs (outbound conns); else cbs must outlive the conn (a listener's) */
+static net_conn *net__conn_new(net_loop *nl, const net_conn_cbs *cbs, void *ud, bool copy) {
     net_conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
+    if (copy) {
+        if (!(c->cbs_own = malloc(sizeof *c->cbs_own))) { free(c); return NULL; }
+        *c->cbs_own = *cbs;
+        cbs = c->cbs_own;
+    }
     c->nl = nl;
-    c->cbs = *cbs;
+    c->cbs = cbs;
     c->ud = ud;
     buf_init(&c->wout);
     buf_init(&c->wfly);
     buf_init(&c->aout);
     buf_init(&c->pin);
     c->tcp.data = c;
-    c->timer.data = c;
-    c->wreq.data = c;
-    c->sreq.data = c;
     return c;
 }
 
 static void net__conn_free(net_conn *c) {
     net__dirty_remove(c);
     if (c->opened) {
-        if (c->cbs.on_close) c->cbs.on_close(c);
-    } else if (c->ob && c->cbs.on_connect_error) {
-        c->cbs.on_connect_error(c->ud, c->ob->why[0] ? c->ob->why : "connection closed");
+        if (c->cbs->on_close) c->cbs->on_close(c);
+    } else if (c->ob && c->cbs->on_connect_error) {
+        c->cbs->on_connect_error(c->ud, c->ob->why[0] ? c->ob->why : "connection closed");
     }
     net_tls_free(c);
     net_ws_free(c);
@@ -163,6 +166,10 @@ static void net__conn_free(net_conn *c) {
     buf_free(&c->wfly);
     buf_free(&c->aout);
     buf_free(&c->pin);
+    free(c->timer);
+    free(c->wreq);
+    free(c->sreq);
+    free(c->cbs_own);
     net_loop *nl = c->nl;
     net_listener *l = c->lis;
     free(c);
@@ -184,8 +191,8 @@ static void net__close_handles(net_conn *c) {
     c->reading = false;
     if (c->tcp_init && !uv_is_closing((uv_handle_t *)&c->tcp))
         uv_close((uv_handle_t *)&c->tcp, net__on_handle_closed);
-    if (c->timer_init && !uv_is_closing((uv_handle_t *)&c->timer))
-        uv_close((uv_handle_t *)&c->timer, net__on_handle_closed);
+    if (c->timer_init && !uv_is_closing((uv_handle_t *)c->timer))
+        uv_close((uv_handle_t *)c->timer, net__on_handle_closed);
 }
 
 void net__fail(net_conn *c, const char *why) {
@@ -211,12 +218,14 @@ void net__set_timeout(net_conn *c, int ms) {
     if (c->state == NET_ST_CLOSED) return;
     if (!c->timer_init) {
         if (ms <= 0) return;
-        uv_timer_init(c->nl->loop, &c->timer);
+        if (!c->timer && !(c->timer = malloc(sizeof *c->timer))) return;
+        uv_timer_init(c->nl->loop, c->timer);
+        c->timer->data = c;
         c->timer_init = true;
         c->handles++;
     }
-    if (ms <= 0) uv_timer_stop(&c->timer);
-    else uv_timer_start(&c->timer, net__on_timer, (uint64_t)ms, 0);
+    if (ms <= 0) uv_timer_stop(c->timer);
+    else uv_timer_start(c->timer, net__on_timer, (uint64_t)ms, 0);
 }
 
 /* ---------- write path ---------- */
@@ -235,7 +244,7 @@ static void net__on_write(uv_write_t *req, int status) {
         return;
     }
     net__flush(c);
-    if (c->cbs.on_drain && c->state == NET_ST_OPEN && !c->write_busy) c->cbs.on_drain(c);
+    if (c->cbs->on_drain && c->state == NET_ST_OPEN && !c->write_busy) c->cbs->on_drain(c);
 }
 
 static void net__write_out(net_conn *c) {
@@ -250,7 +259,9 @@ static void net__write_out(net_conn *c) {
     }
     if ((size_t)r == total) {
         c->wout.len = 0;
-        if (c->wout.cap > (1u << 20)) buf_free(&c->wout);
+        /* all sent: give back huge buffers, and small ones too, so an idle connection holds no
+         * output buffer at all (a busy one keeps its mid-sized buffer between loop turns) */
+        if (c->wout.cap > (1u << 20) || c->wout.cap <= 256) buf_free(&c->wout);
         return;
     }
     buf_t t = c->wfly; /* swap: the in-flight bytes must not move while the kernel request holds them */
@@ -259,7 +270,11 @@ static void net__write_out(net_conn *c) {
     c->wout.len = 0;
     c->wfly_off = (size_t)r;
     b = uv_buf_init((char *)c->wfly.data + r, (unsigned)(c->wfly.len - (size_t)r));
-    r = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, net__on_write);
+    if (!c->wreq && !(c->wreq = malloc(sizeof *c->wreq))) r = UV_ENOMEM;
+    else {
+        c->wreq->data = c;
+        r = uv_write(c->wreq, (uv_stream_t *)&c->tcp, &b, 1, net__on_write);
+    }
     if (r < 0) {
         c->wfly.len = 0;
         net__fail(c, uv_strerror(r));
@@ -279,7 +294,9 @@ static void net__maybe_shutdown(net_conn *c) {
     if (c->state != NET_ST_CLOSING || c->write_busy || c->wout.len || c->aout.len) return;
     c->state = NET_ST_SHUTDOWN;
     c->handles++;
-    if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, net__on_shutdown) < 0) {
+    if (!c->sreq) c->sreq = malloc(sizeof *c->sreq);
+    if (c->sreq) c->sreq->data = c;
+    if (!c->sreq || uv_shutdown(c->sreq, (uv_stream_t *)&c->tcp, net__on_shutdown) < 0) {
         c->handles--;
         net__close_handles(c);
     }
@@ -397,7 +414,7 @@ void net__deliver(net_conn *c, const uint8_t *p, size_t n) {
         if (buf_append(&c->pin, p, n)) net__fail(c, "out of memory");
         return;
     }
-    if (c->cbs.on_data) c->cbs.on_data(c, p, n);
+    if (c->cbs->on_data) c->cbs->on_data(c, p, n);
 }
 
 void net__unread(net_conn *c, const uint8_t *p, size_t n, bool raw) {
@@ -425,7 +442,7 @@ static void net__pump(net_conn *c) {
         buf_init(&c->pin);
         c->pin_raw = false;
         if (raw) net__plain_in(c, t.data, t.len);
-        else if (c->cbs.on_data) c->cbs.on_data(c, t.data, t.len);
+        else if (c->cbs->on_data) c->cbs->on_data(c, t.data, t.len);
         if (c->pin.len == 0) {
             t.len = 0;
             buf_free(&c->pin);
@@ -504,7 +521,7 @@ void net__opened(net_conn *c) {
     c->opened = true;
     net__set_timeout(c, 0);
     LOG_DEBUG("net", "event=conn_open peer=%s kind=%s", c->peer, net_conn_kind(c));
-    if (c->cbs.on_open) c->cbs.on_open(c, c->ud);
+    if (c->cbs->on_open) c->cbs->on_open(c, c->ud);
 }
 
 void net__transport_ready(net_conn *c) {
@@ -537,7 +554,7 @@ static void net__on_connection(uv_stream_t *server, int status) {
         LOG_WARN("net", "event=accept_error err=\"%s\"", uv_strerror(status));
         return;
     }
-    net_conn *c = net__conn_new(l->nl, &l->cbs, l->mode == NET_MODE_HTTP ? (void *)l : l->ud);
+    net_conn *c = net__conn_new(l->nl, &l->cbs, l->mode == NET_MODE_HTTP ? (void *)l : l->ud, false);
     if (!c) return;
     net__loop_get(l->nl->loop); /* the same net_loop; released in net__conn_free */
     c->lis = l;
@@ -772,7 +789,7 @@ int net_connect(uv_loop_t *loop, const net_connect_opts *o, const net_conn_cbs *
     }
     net_loop *nl = net__loop_get(loop);
     if (!nl) { snprintf(err, errlen, "out of memory"); return -1; }
-    net_conn *c = net__conn_new(nl, cbs, ud);
+    net_conn *c = net__conn_new(nl, cbs, ud, true);
     net_outbound *ob = c ? calloc(1, sizeof *ob) : NULL;
     if (!ob) {
         free(c);
@@ -790,7 +807,7 @@ int net_connect(uv_loop_t *loop, const net_connect_opts *o, const net_conn_cbs *
     if (o->tls) {
         ob->ssl_ctx = net_tls_ctx_client(&o->tls_opts, err, errlen);
         if (!ob->ssl_ctx) {
-            c->cbs.on_connect_error = NULL;
+            c->cbs_own->on_connect_error = NULL;
             c->state = NET_ST_CLOSED;
             net__conn_free(c);
             return -1;
@@ -806,7 +823,7 @@ int net_connect(uv_loop_t *loop, const net_connect_opts *o, const net_conn_cbs *
     int r = uv_getaddrinfo(loop, &ob->gai, net__on_resolved, o->host, port, &hints);
     if (r != 0) {
         snprintf(err, errlen, "resolve %s: %s", o->host, uv_strerror(r));
-        c->cbs.on_connect_error = NULL;
+        c->cbs_own->on_connect_error = NULL;
         c->state = NET_ST_CLOSED;
         net__conn_free(c);
         return -1;

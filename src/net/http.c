@@ -234,7 +234,12 @@ int net_http_upgrade_ws(net_http_req *req, const char *subprotocol, const net_co
     }
     hc->busy = false;
     hc->upgraded = true;
-    c->cbs = *cbs;
+    if (!c->cbs_own && !(c->cbs_own = malloc(sizeof *c->cbs_own))) {
+        net__fail(c, "out of memory");
+        return -1;
+    }
+    *c->cbs_own = *cbs;
+    c->cbs = c->cbs_own;
     c->ud = ud;
     c->data = NULL;
     net__set_timeout(c, 0);
@@ -245,7 +250,7 @@ int net_http_upgrade_ws(net_http_req *req, const char *subprotocol, const net_co
         net_http_free(hc);
     }
     LOG_DEBUG("net", "event=ws_upgrade peer=%s", c->peer);
-    if (c->cbs.on_open) c->cbs.on_open(c, ud);
+    if (c->cbs->on_open) c->cbs->on_open(c, ud);
     if (!sync) net_conn_resume_read(c);
     return 0;
 }

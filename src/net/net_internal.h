@@ -73,12 +73,14 @@ typedef struct net_outbound net_outbound;
 
 struct net_conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;
-    uv_write_t wreq;
-    uv_shutdown_t sreq;
+    /* allocated on first use: an idle plain-TCP connection needs none of them (memory per conn) */
+    uv_timer_t *timer;
+    uv_write_t *wreq;
+    uv_shutdown_t *sreq;
     net_loop *nl;
     net_listener *lis; /* holds a reference; NULL for outbound */
-    net_conn_cbs cbs;
+    const net_conn_cbs *cbs; /* the listener's copy, or cbs_own (outbound, upgraded) */
+    net_conn_cbs *cbs_own;
     void *ud, *data;
     uint8_t state;
     bool opened, reading, paused, dirty, in_flush, pump, pin_raw, write_busy;
@@ -92,7 +94,7 @@ struct net_conn {
     net_tls *tls;
     net_ws *ws;
     net_outbound *ob;
-    char peer[64];
+    char peer[56]; /* "[v6 address]:port" fits */
 };
 
 /* conn.c */
