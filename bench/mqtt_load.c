@@ -64,7 +64,9 @@ static struct {
     lpub *pubs;
     lsub *subs;
     uint8_t *match;    /* [sub * pubs + pub] = 1 when the subscriber's filter matches the publisher's topic */
-    uint32_t *seen;    /* per publisher: highest sequence + 1 delivered to any subscriber */
+    uint32_t *hi;      /* [sub * pubs + pub]: highest sequence + 1 that subscriber got from that publisher */
+    uint32_t *seen;    /* per publisher: a lower bound of min(hi) over its matching subscribers (the slowest) */
+    uint32_t *nmatch;  /* per publisher: how many subscribers match its topic */
     uint64_t *seen_ts; /* per publisher: newest send time delivered to any subscriber */
     lhist *hist;
     uint64_t rx_total, rx_uniq, bad, dead_subs, dead_pubs;
@@ -112,9 +114,23 @@ static uint16_t pid_alloc(lpub *p) {
     return 0;
 }
 
-/* Flood with backpressure: true while publisher idx is too far ahead of its deliveries. */
+/* Recomputes R.seen[idx]: the newest sequence (+1) that the slowest matching subscriber got. */
+static uint32_t seen_slowest(int idx) {
+    uint32_t lo = UINT32_MAX;
+    for (int j = 0; j < O.subs; j++)
+        if (R.match[j * O.pubs + idx] && R.hi[j * O.pubs + idx] < lo) lo = R.hi[j * O.pubs + idx];
+    if (lo == UINT32_MAX) lo = 0;
+    R.seen[idx] = lo;
+    return lo;
+}
+
+/* Flood with backpressure: true while publisher idx is too far ahead of the slowest subscriber that
+ * should get its messages (R.seen only grows, so the cached bound is refreshed only when it would
+ * throttle). A publisher nobody subscribes to is never throttled. */
 static bool pub_throttled(const lpub *p, int idx, uint64_t now) {
-    if (O.max_ahead && p->sent >= (uint64_t)R.seen[idx] + O.max_ahead) return true;
+    if (O.max_ahead && R.nmatch[idx] && p->sent >= (uint64_t)R.seen[idx] + O.max_ahead &&
+        p->sent >= (uint64_t)seen_slowest(idx) + O.max_ahead)
+        return true;
     if (O.max_lag > 0 && p->sent > 0 && now > R.seen_ts[idx] && (double)(now - R.seen_ts[idx]) > O.max_lag * 1e9)
         return true;
     return false;
@@ -206,7 +222,8 @@ static void sub_record(lsub *s, const uint8_t *pl, size_t n, uint64_t now) {
         return;
     }
     R.rx_total++;
-    if (seq + 1 > R.seen[pub]) R.seen[pub] = seq + 1;
+    uint32_t *hi = &R.hi[(size_t)s->c.idx * (size_t)O.pubs + pub];
+    if (seq + 1 > *hi) *hi = seq + 1;
     if (ts > R.seen_ts[pub]) R.seen_ts[pub] = ts;
     int r = ltrack_see(&s->tr[pub], seq);
     if (r >= 0 && r != 2) R.rx_uniq++;
@@ -630,8 +647,10 @@ int main(int argc, char **argv) {
     R.match = calloc((size_t)O.pubs * ((size_t)O.subs + 1), 1);
     R.hist = calloc(1, sizeof *R.hist);
     R.seen = calloc((size_t)O.pubs, sizeof *R.seen);
+    R.nmatch = calloc((size_t)O.pubs, sizeof *R.nmatch);
+    R.hi = calloc((size_t)O.pubs * ((size_t)O.subs + 1), sizeof *R.hi);
     R.seen_ts = calloc((size_t)O.pubs, sizeof *R.seen_ts);
-    if (!R.seen || !R.seen_ts || !R.pubs || !R.subs || !R.match || !R.hist) return 1;
+    if (!R.seen || !R.nmatch || !R.hi || !R.seen_ts || !R.pubs || !R.subs || !R.match || !R.hist) return 1;
     for (int i = 0; i < O.pubs; i++) {
         R.pubs[i].c.fd = -1;
         expand(R.pubs[i].topic, sizeof R.pubs[i].topic, O.topic, i);
@@ -642,8 +661,10 @@ int main(int argc, char **argv) {
         expand(R.subs[j].filter, sizeof R.subs[j].filter, O.sub_topic, j);
         R.subs[j].tr = calloc((size_t)O.pubs, sizeof(ltrack));
         if (!R.subs[j].tr) return 1;
-        for (int i = 0; i < O.pubs; i++)
+        for (int i = 0; i < O.pubs; i++) {
             R.match[j * O.pubs + i] = (uint8_t)ltopic_match(R.subs[j].filter, R.pubs[i].topic);
+            R.nmatch[i] += R.match[j * O.pubs + i];
+        }
     }
 
     R.ep = epoll_create1(EPOLL_CLOEXEC);

@@ -114,10 +114,7 @@ void mqtt_store_session_del(mqtt_store *st, mqtt_session *s) {
     rec_end(st);
 }
 
-void mqtt_store_out_add(mqtt_store *st, mqtt_session *s, mqtt_out *o) {
-    if (!s->stored) return;
-    if (!o->m->store_id) write_msg(st, o->m, &st->pending);
-    o->store_id = st->next_out_id++;
+static void out_add_rec(mqtt_store *st, mqtt_session *s, mqtt_out *o, buf_t *dst) {
     rec_begin(st, R_OUT_ADD);
     put_str(&st->rec, s->id, s->id_len);
     put_u64(&st->rec, o->store_id);
@@ -126,17 +123,36 @@ void mqtt_store_out_add(mqtt_store *st, mqtt_session *s, mqtt_out *o) {
     buf_put_u8(&st->rec, o->retain);
     buf_put_u8(&st->rec, o->nsubids);
     for (uint8_t i = 0; i < o->nsubids; i++) buf_put_u32(&st->rec, o->subids[i]);
-    rec_end(st);
+    rec_end_to(st, dst);
 }
 
-void mqtt_store_out_update(mqtt_store *st, mqtt_session *s, mqtt_out *o) {
-    if (!s->stored || !o->store_id) return;
+static void out_upd_rec(mqtt_store *st, mqtt_session *s, mqtt_out *o, buf_t *dst) {
     rec_begin(st, R_OUT_UPD);
     put_str(&st->rec, s->id, s->id_len);
     put_u64(&st->rec, o->store_id);
     buf_put_u16(&st->rec, o->pid);
     buf_put_u8(&st->rec, o->state);
-    rec_end(st);
+    rec_end_to(st, dst);
+}
+
+static void rxq2_rec(mqtt_store *st, mqtt_session *s, uint16_t pid, int add, buf_t *dst) {
+    rec_begin(st, R_RXQ2);
+    put_str(&st->rec, s->id, s->id_len);
+    buf_put_u16(&st->rec, pid);
+    buf_put_u8(&st->rec, (uint8_t)add);
+    rec_end_to(st, dst);
+}
+
+void mqtt_store_out_add(mqtt_store *st, mqtt_session *s, mqtt_out *o) {
+    if (!s->stored) return;
+    if (!o->m->store_id) write_msg(st, o->m, &st->pending);
+    o->store_id = st->next_out_id++;
+    out_add_rec(st, s, o, &st->pending);
+}
+
+void mqtt_store_out_update(mqtt_store *st, mqtt_session *s, mqtt_out *o) {
+    if (!s->stored || !o->store_id) return;
+    out_upd_rec(st, s, o, &st->pending);
 }
 
 void mqtt_store_out_del(mqtt_store *st, mqtt_session *s, mqtt_out *o) {
@@ -148,12 +164,7 @@ void mqtt_store_out_del(mqtt_store *st, mqtt_session *s, mqtt_out *o) {
 }
 
 void mqtt_store_rx_qos2(mqtt_store *st, mqtt_session *s, uint16_t pid, int add) {
-    if (!s->stored) return;
-    rec_begin(st, R_RXQ2);
-    put_str(&st->rec, s->id, s->id_len);
-    buf_put_u16(&st->rec, pid);
-    buf_put_u8(&st->rec, (uint8_t)add);
-    rec_end(st);
+    if (s->stored) rxq2_rec(st, s, pid, add, &st->pending);
 }
 
 void mqtt_store_retain(mqtt_store *st, mqtt_msg *m) {
@@ -263,32 +274,11 @@ int mqtt_store_compact(mqtt_store *st, mqtt_broker *b) {
                     hmap_put(&written, &o->m, sizeof o->m, o);
                 }
                 if (!o->store_id) o->store_id = st->next_out_id++;
-                rec_begin(st, R_OUT_ADD);
-                put_str(&st->rec, s->id, s->id_len);
-                put_u64(&st->rec, o->store_id);
-                put_u64(&st->rec, o->m->store_id);
-                buf_put_u8(&st->rec, o->qos);
-                buf_put_u8(&st->rec, o->retain);
-                buf_put_u8(&st->rec, o->nsubids);
-                for (uint8_t i = 0; i < o->nsubids; i++) buf_put_u32(&st->rec, o->subids[i]);
-                rec_end_to(st, &out);
-                if (pass == 0) {
-                    rec_begin(st, R_OUT_UPD);
-                    put_str(&st->rec, s->id, s->id_len);
-                    put_u64(&st->rec, o->store_id);
-                    buf_put_u16(&st->rec, o->pid);
-                    buf_put_u8(&st->rec, o->state);
-                    rec_end_to(st, &out);
-                }
+                out_add_rec(st, s, o, &out);
+                if (pass == 0) out_upd_rec(st, s, o, &out);
             }
         }
-        for (size_t i = 0; i < s->nrx_qos2; i++) {
-            rec_begin(st, R_RXQ2);
-            put_str(&st->rec, s->id, s->id_len);
-            buf_put_u16(&st->rec, s->rx_qos2[i]);
-            buf_put_u8(&st->rec, 1);
-            rec_end_to(st, &out);
-        }
+        for (size_t i = 0; i < s->nrx_qos2; i++) rxq2_rec(st, s, s->rx_qos2[i], 1, &out);
     }
     size_t it = 0;
     mqtt_msg *m;
