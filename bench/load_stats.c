@@ -1,8 +1,9 @@
 /* bench/load_stats.c: the load generator's measurements: a log-linear latency histogram, per
  * (subscriber, publisher) sequence tracking for loss / duplicates / reordering, an MQTT topic
  * matcher (to know which subscriber should receive which publisher), and /proc sampling of the
- * broker's RSS and CPU time. */
+ * broker's RSS and CPU time and of the load generator's cores (busy time incl. softirq). */
 #include "load.h"
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,4 +148,30 @@ long long lproc_cpu_ticks(int pid) {
     long long ut = 0, st = 0;
     if (sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &ut, &st) != 2) return -1;
     return ut + st;
+}
+
+int lcores_ticks(long long *busy, long long *total) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set)) return -1;
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return -1;
+    char line[512];
+    *busy = *total = 0;
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        int cpu;
+        long long v[8] = {0};
+        if (strncmp(line, "cpu", 3) || line[3] < '0' || line[3] > '9') continue;
+        if (sscanf(line + 3, "%d %lld %lld %lld %lld %lld %lld %lld %lld", &cpu, &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6], &v[7]) < 9)
+            continue;
+        if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set)) continue;
+        /* user nice system idle iowait irq softirq steal: busy = all but idle and iowait */
+        long long all = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+        *total += all;
+        *busy += all - v[3] - v[4];
+        found++;
+    }
+    fclose(f);
+    return found ? found : -1;
 }

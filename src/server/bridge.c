@@ -337,19 +337,23 @@ static uint16_t br_next_pid(te_bridge_link *l) {
 }
 
 /* move queued messages into the window while there is room */
+static void br_send_qos0(te_bridge_link *l, br_msg *m) {
+    m->pid = 0;
+    if (br_send_publish(l, m, 0, false)) {
+        l->st.sent++;
+        br_echo_add(l, m);
+    } else {
+        l->st.dropped++;
+    }
+}
+
 static void br_pump(te_bridge_link *l) {
     while (l->state == LS_UP && l->queue.head && l->inflight.n < l->window) {
         br_msg *m = br_list_pop(&l->queue);
         l->qbytes -= br_msg_bytes(m);
         uint8_t qos = m->qos < l->remote_max_qos ? m->qos : l->remote_max_qos;
         if (qos == 0) {
-            m->pid = 0;
-            if (br_send_publish(l, m, 0, false)) {
-                l->st.sent++;
-                br_echo_add(l, m);
-            } else {
-                l->st.dropped++;
-            }
+            br_send_qos0(l, m);
             free(m);
             continue;
         }
@@ -379,13 +383,7 @@ static void br_enqueue(te_bridge_link *l, br_msg *m) {
     if (m->qos == 0) {
         /* as mosquitto: QoS 0 is not queued while the link is down */
         if (l->state == LS_UP) {
-            m->pid = 0;
-            if (br_send_publish(l, m, 0, false)) {
-                l->st.sent++;
-                br_echo_add(l, m);
-            } else {
-                l->st.dropped++;
-            }
+            br_send_qos0(l, m);
         } else {
             l->st.dropped++;
         }
