@@ -10,13 +10,16 @@ all: build
 deps:
 	@bash scripts/deps.sh
 
+# the compiler's chatter goes to build/<kind>.log; it is shown only when the build fails
 build: deps
-	@cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build build/release -j $(JOBS)
+	@mkdir -p build && echo "build: release -> build/release (log build/release.log)"
+	@cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >build/release.log 2>&1 || (cat build/release.log; exit 1)
+	@cmake --build build/release -j $(JOBS) >>build/release.log 2>&1 || (tail -60 build/release.log; exit 1)
 
 build-asan: deps
-	@cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DTE_SANITIZE=ON >/dev/null
-	@cmake --build build/asan -j $(JOBS)
+	@mkdir -p build && echo "build: ASan+UBSan -> build/asan (log build/asan.log)"
+	@cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DTE_SANITIZE=ON >build/asan.log 2>&1 || (cat build/asan.log; exit 1)
+	@cmake --build build/asan -j $(JOBS) >>build/asan.log 2>&1 || (tail -60 build/asan.log; exit 1)
 
 # unit (cmocka via ctest) + fuzz smoke (seed corpora) + integration (pytest, real peers), all on
 # the ASan/UBSan build; prints one summary at the end.
