@@ -137,3 +137,19 @@ def test_websocket_mqttjs(tmp_path):
         assert got[0]["user"] == {"a": "1"}
     finally:
         assert srv.stop() == 0
+
+
+def test_websocket_over_tls_paho(tmp_path):
+    certs = make_certs(tmp_path)
+    wss_port = free_port()
+    srv = Server(tmp_path, ["--mqtt-wss-port", str(wss_port), "--mqtt-certfile", certs["server.crt"],
+                            "--mqtt-keyfile", certs["server.key"]]).start()
+    try:
+        wait_port(wss_port)
+        a = Client(wss_port, "wss-a", V5, transport="websockets", tls={"ca_certs": certs["ca.crt"]})
+        a.sub("wss/#", 1)
+        Client(srv.mqtt_port, "tcp-w").pub("wss/x", b"encrypted websocket", 1)
+        assert a.get().payload == b"encrypted websocket"
+        a.close()
+    finally:
+        assert srv.stop() == 0
