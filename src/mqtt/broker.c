@@ -2,6 +2,7 @@
  * protocol-error handling), timers (keep-alive, connect timeout, will delay, session expiry) and
  * $SYS publication. Packet handlers live in handle_connect.c, handle_publish.c, handle_subscribe.c. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,8 +435,31 @@ static void publish_sys(mqtt_broker *b, const char *name, const char *fmt, ...) 
     mqtt_msg_unref(m);
 }
 
-static void sys_publish_all(mqtt_broker *b) {
+/* Mosquitto's $SYS/broker/load/<name>/{1min,5min,15min}: the rate per minute over the last
+ * interval, folded into exponential moving averages with 1, 5 and 15 minute time constants. */
+static void sys_publish_load(mqtt_broker *b, const mqtt_broker_stats *st, double interval_s) {
+    static const char *names[8] = {"messages/received", "messages/sent", "publish/received", "publish/sent",
+                                   "publish/dropped", "bytes/received", "bytes/sent", "connections"};
+    const uint64_t now_v[8] = {st->msgs_received, st->msgs_sent, st->pub_received, st->pub_sent, st->pub_dropped,
+                               st->bytes_received, st->bytes_sent, st->clients_total};
+    static const double window_s[3] = {60.0, 300.0, 900.0};
+    static const char *suffix[3] = {"1min", "5min", "15min"};
+    for (int i = 0; i < 8; i++) {
+        double per_min = interval_s > 0 ? (double)(now_v[i] - b->load_prev[i]) * 60.0 / interval_s : 0;
+        b->load_prev[i] = now_v[i];
+        for (int k = 0; k < 3; k++) {
+            double w = exp(-interval_s / window_s[k]);
+            b->load_avg[i][k] = b->load_avg[i][k] * w + per_min * (1.0 - w);
+            char name[64];
+            snprintf(name, sizeof name, "load/%s/%s", names[i], suffix[k]);
+            publish_sys(b, name, "%.2f", b->load_avg[i][k]);
+        }
+    }
+}
+
+static void sys_publish_all(mqtt_broker *b, double interval_s) {
     const mqtt_broker_stats *st = mqtt_broker_stats_get(b);
+    sys_publish_load(b, st, interval_s);
     publish_sys(b, "version", "%s", b->conf.version_string);
     publish_sys(b, "uptime", "%" PRIu64 " seconds", (b->now - st->started_ms) / 1000);
     publish_sys(b, "clients/connected", "%" PRIu64, st->clients_connected);
@@ -501,7 +525,8 @@ void mqtt_broker_tick(mqtt_broker *b, uint64_t now) {
         }
     }
     if (b->conf.sys_interval_s && (b->last_sys == 0 || now - b->last_sys >= b->conf.sys_interval_s * 1000u)) {
+        double interval_s = b->last_sys ? (double)(now - b->last_sys) / 1000.0 : 0;
         b->last_sys = now;
-        sys_publish_all(b);
+        sys_publish_all(b, interval_s);
     }
 }

@@ -160,6 +160,9 @@ struct mqtt_broker {
     buf_t scratch, scratch2;
     mqtt_broker_stats st;
     uint64_t now, last_sys, last_sweep;
+    /* $SYS/broker/load/...: per-minute rates as 1, 5 and 15 minute moving averages */
+    uint64_t load_prev[8];
+    double load_avg[8][3];
     uint32_t internal_seq;
     bool retry_blocked;
     bool congested;            /* set while routing: a subscriber's transport is above high water */

@@ -80,8 +80,13 @@ static void send_retained(mqtt_broker *b, mqtt_session *s, const char *filter, u
     /* collect first: delivery must not see the map change under it */
     mqtt_msg **hits = NULL;
     size_t n = 0, cap = 0;
-    while ((m = hmap_next(&b->retained, &it, NULL, NULL))) {
-        if (!mqtt_topic_match((const uint8_t *)filter, flen, (const uint8_t *)m->topic, m->topic_len)) continue;
+    /* a filter without wildcards names one topic: look it up instead of scanning */
+    bool exact = !memchr(filter, '+', flen) && !memchr(filter, '#', flen);
+    mqtt_msg *one = exact ? hmap_get(&b->retained, filter, flen) : NULL;
+    bool done = false;
+    while (!done && (m = exact ? one : hmap_next(&b->retained, &it, NULL, NULL))) {
+        if (exact) done = true;
+        else if (!mqtt_topic_match((const uint8_t *)filter, flen, (const uint8_t *)m->topic, m->topic_len)) continue;
         if (m->expiry_at && m->expiry_at <= b->now) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
