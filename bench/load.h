@@ -21,8 +21,9 @@
  *                             1 new but backwards (reordered), 2 duplicate; -1 out of memory
  *   ltopic_match(filter, topic)  MQTT wildcard match (+, #), 1 / 0
  *   lproc_rss_kb(pid) / lproc_cpu_ticks(pid)   VmRSS (kB) and utime+stime (ticks) from /proc; -1
- *   lcores_ticks(&busy, &total)  busy (all but idle, iowait) and total ticks of the CPUs this process
- *                             may run on, from /proc/stat (includes softirq: loopback TCP work); CPUs / -1
+ *   lcores_ticks(&irq, &total)  irq + softirq ticks and all ticks of the CPUs this process may run
+ *                             on, from /proc/stat (softirq: loopback TCP work that no process is
+ *                             charged for); returns the number of CPUs, -1 on error
  *   lnow_ns()                 CLOCK_MONOTONIC in nanoseconds
  *
  *   lconn_start(c, ep, addr)  non-blocking connect, registered in epoll `ep` with data.ptr = c
@@ -135,7 +136,7 @@ void ltrack_free(ltrack *t);
 int ltopic_match(const char *filter, const char *topic);
 long lproc_rss_kb(int pid);
 long long lproc_cpu_ticks(int pid);
-int lcores_ticks(long long *busy, long long *total);
+int lcores_ticks(long long *irq, long long *total);
 uint64_t lnow_ns(void);
 
 /* ---- connections ---- */

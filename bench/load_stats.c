@@ -1,7 +1,7 @@
 /* bench/load_stats.c: the load generator's measurements: a log-linear latency histogram, per
  * (subscriber, publisher) sequence tracking for loss / duplicates / reordering, an MQTT topic
  * matcher (to know which subscriber should receive which publisher), and /proc sampling of the
- * broker's RSS and CPU time and of the load generator's cores (busy time incl. softirq). */
+ * broker's RSS and CPU time and of the interrupt time on the load generator's cores. */
 #include "load.h"
 #include <sched.h>
 #include <stdio.h>
@@ -150,13 +150,13 @@ long long lproc_cpu_ticks(int pid) {
     return ut + st;
 }
 
-int lcores_ticks(long long *busy, long long *total) {
+int lcores_ticks(long long *irq, long long *total) {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set)) return -1;
     FILE *f = fopen("/proc/stat", "r");
     if (!f) return -1;
     char line[512];
-    *busy = *total = 0;
+    *irq = *total = 0;
     int found = 0;
     while (fgets(line, sizeof line, f)) {
         int cpu;
@@ -166,10 +166,9 @@ int lcores_ticks(long long *busy, long long *total) {
                    &v[5], &v[6], &v[7]) < 9)
             continue;
         if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set)) continue;
-        /* user nice system idle iowait irq softirq steal: busy = all but idle and iowait */
-        long long all = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
-        *total += all;
-        *busy += all - v[3] - v[4];
+        /* user nice system idle iowait irq softirq steal */
+        *total += v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+        *irq += v[5] + v[6];
         found++;
     }
     fclose(f);

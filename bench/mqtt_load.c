@@ -2,7 +2,7 @@
  * single epoll loop over every publisher and subscriber socket (one thread: the load generator gets
  * one core, so threads would only add context switches; reads are up to 256 KiB and each is parsed
  * whole, writes are 64 KiB batches, no syscall or allocation per message), /proc sampling of the
- * broker and of the load generator's own cores, and the report: one JSON line and one human line
+ * broker and of the load generator's own CPU and core, and the report: one JSON line and one human line
  * with delivered msgs/s (first to last delivery), sent msgs/s, loss, duplicates, reordering,
  * latency percentiles, broker RSS and CPU. Payloads carry the publisher index, a
  * sequence number and a CLOCK_MONOTONIC send time, so latency is measured on one clock. */
@@ -288,13 +288,13 @@ static double self_cpu_s(void) {
 
 typedef struct run_result {
     long rss_start, rss_max;
-    double broker_cpu_pct, self_cpu_pct, cores_busy_pct, cpu_window_s;
+    double broker_cpu_pct, self_cpu_pct, cores_irq_pct, cpu_window_s;
 } run_result;
 
 /* CPU counters at one instant: the broker's ticks, this process's seconds, this process's cores. */
 typedef struct cpu_snap {
     uint64_t t;
-    long long broker, core_busy, core_total;
+    long long broker, core_irq, core_total;
     double self;
 } cpu_snap;
 
@@ -302,7 +302,7 @@ static void cpu_take(cpu_snap *s) {
     s->t = lnow_ns();
     s->broker = O.broker_pid ? lproc_cpu_ticks(O.broker_pid) : -1;
     s->self = self_cpu_s();
-    if (lcores_ticks(&s->core_busy, &s->core_total) < 0) s->core_busy = s->core_total = -1;
+    if (lcores_ticks(&s->core_irq, &s->core_total) < 0) s->core_irq = s->core_total = -1;
 }
 
 /* Fills the CPU figures of res over [a, b]. */
@@ -314,8 +314,7 @@ static void cpu_between(run_result *res, const cpu_snap *a, const cpu_snap *b) {
         res->broker_cpu_pct = 100.0 * (double)(b->broker - a->broker) / (double)sysconf(_SC_CLK_TCK) / sec;
     res->self_cpu_pct = 100.0 * (b->self - a->self) / sec;
     if (a->core_total >= 0 && b->core_total > a->core_total)
-        res->cores_busy_pct =
-            100.0 * (double)(b->core_busy - a->core_busy) / (double)(b->core_total - a->core_total);
+        res->cores_irq_pct = 100.0 * (double)(b->core_irq - a->core_irq) / (double)(b->core_total - a->core_total);
 }
 
 static int bring_up(lconn **conns, int n, const char *kind, const char *const *filters) {
@@ -352,7 +351,7 @@ static void run(run_result *res) {
         R.pubs[i].c.kind = K_PUB;
     }
     res->rss_start = res->rss_max = O.broker_pid ? lproc_rss_kb(O.broker_pid) : -1;
-    res->broker_cpu_pct = res->self_cpu_pct = res->cores_busy_pct = res->cpu_window_s = -1;
+    res->broker_cpu_pct = res->self_cpu_pct = res->cores_irq_pct = res->cpu_window_s = -1;
     cpu_snap snap0, snap_pub;
     bool have_pub_snap = false;
     /* subscribers first (all SUBACKed before anyone publishes), then publishers */
@@ -752,21 +751,21 @@ int main(int argc, char **argv) {
            "\"unique\":%llu,\"lost\":%llu,\"loss_pct\":%.4f,\"duplicates\":%llu,\"reordered\":%llu,\"malformed\":%llu,"
            "\"dead_subs\":%llu,\"sent_per_s\":%.0f,\"delivered_per_s\":%.0f,\"lat_p50_us\":%llu,\"lat_p90_us\":%llu,"
            "\"lat_p99_us\":%llu,\"lat_max_us\":%llu,\"broker_rss_start_kb\":%ld,\"broker_rss_max_kb\":%ld,"
-           "\"broker_cpu_pct\":%.1f,\"loadgen_cpu_pct\":%.1f,\"loadgen_cores_busy_pct\":%.1f,\"cpu_window_s\":%.3f}\n",
+           "\"broker_cpu_pct\":%.1f,\"loadgen_cpu_pct\":%.1f,\"loadgen_core_irq_pct\":%.1f,\"cpu_window_s\":%.3f}\n",
            O.label ? O.label : "", R.failed ? "false" : "true", err, O.ver == 5 ? "5.0" : "3.1.1", O.pubs, O.subs,
            O.qos, O.size, O.rate, O.max_lag * 1e3, (unsigned)O.max_ahead, O.window, send_s, recv_s, first_s, deliver_s,
            (ull)sent,
            (ull)acked, (ull)expected, (ull)total, (ull)uniq, (ull)lost, pct(lost, expected), (ull)dups, (ull)reord,
            (ull)R.bad, (ull)R.dead_subs, sent_ps, deliv_ps, p50, p90, p99, mx, res.rss_start, res.rss_max,
-           res.broker_cpu_pct, res.self_cpu_pct, res.cores_busy_pct, res.cpu_window_s);
+           res.broker_cpu_pct, res.self_cpu_pct, res.cores_irq_pct, res.cpu_window_s);
     if (!O.quiet) {
         if (R.failed) printf("error: %s\n", err);
         printf("%d pub -> %d sub, QoS %d, %zu B, %s: sent %llu (%.0f/s), delivered %llu (%.0f/s), lost %llu "
                "(%.3f%%), dup %llu, reordered %llu, latency us p50 %llu p90 %llu p99 %llu max %llu; broker RSS max "
-               "%ld kB, CPU %.0f%%; load generator CPU %.0f%% (its cores %.0f%% busy)\n",
+               "%ld kB, CPU %.0f%%; load generator CPU %.0f%% (+ %.0f%% irq/softirq on its core)\n",
                O.pubs, O.subs, O.qos, O.size, mode, (ull)sent, sent_ps, (ull)total, deliv_ps, (ull)lost,
                pct(lost, expected), (ull)dups, (ull)reord, p50, p90, p99, mx, res.rss_max, res.broker_cpu_pct,
-               res.self_cpu_pct, res.cores_busy_pct);
+               res.self_cpu_pct, res.cores_irq_pct);
     }
     fflush(stdout);
     return R.failed ? 1 : 0;

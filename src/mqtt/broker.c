@@ -327,6 +327,8 @@ static void resume_all(mqtt_broker *b, uint64_t now) {
     if (list != stackbuf) free(list);
 }
 
+size_t mqtt_broker_paused_count(const mqtt_broker *b) { return b->npaused; }
+
 void mqtt_broker_drained(mqtt_broker *b, mqtt_client *c, uint64_t now) {
     b->now = now;
     if (b->npaused) resume_all(b, now);

@@ -22,6 +22,7 @@
  *   mqtt_broker_resume_input(b, c)        host: retry input held back by back-pressure
  *   mqtt_broker_drained(b, c, now)        host: client c's backed-up output reached the kernel;
  *                                         publishers paused on slow subscribers are resumed
+ *   mqtt_broker_paused_count(b)           clients whose input is held (0: nothing to resume)
  * All `now` values are monotonic milliseconds. */
 #ifndef TE_MQTT_BROKER_H
 #define TE_MQTT_BROKER_H
@@ -115,4 +116,5 @@ const mqtt_broker_stats *mqtt_broker_stats_get(mqtt_broker *b);
 void mqtt_broker_shutdown(mqtt_broker *b);
 void mqtt_broker_resume_input(mqtt_broker *b, mqtt_client *c, uint64_t now);
 void mqtt_broker_drained(mqtt_broker *b, mqtt_client *c, uint64_t now);
+size_t mqtt_broker_paused_count(const mqtt_broker *b);
 #endif

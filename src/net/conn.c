@@ -259,6 +259,7 @@ static void net__write_out(net_conn *c) {
     }
     if ((size_t)r == total) {
         c->wout.len = 0;
+        if (c->cbs->on_drain && c->state == NET_ST_OPEN) c->cbs->on_drain(c);
         /* all sent: give back huge buffers, and small ones too, so an idle connection holds no
          * output buffer at all (a busy one keeps its mid-sized buffer between loop turns) */
         if (c->wout.cap > (1u << 20) || c->wout.cap <= 256) buf_free(&c->wout);

@@ -54,8 +54,9 @@ typedef struct net_conn_cbs {
     void (*on_close)(net_conn *c);
     /* optional: an outbound connect failed before on_open; `ud` as given to net_connect */
     void (*on_connect_error)(void *ud, const char *why);
-    /* optional: output that had backed up (the kernel did not take it at once) has now been
-     * handed over completely; owners use it to resume producers they paused */
+    /* optional: all queued output has been handed to the kernel (after a flush or a completed
+     * write); owners use it to resume producers they paused. It is called from inside the flush:
+     * it must not write or close, only note the fact (and schedule work for the loop). */
     void (*on_drain)(net_conn *c);
 } net_conn_cbs;
 

@@ -35,6 +35,7 @@ typedef struct te_server {
     te_bridge_link *bridges[TE_MAX_BRIDGES];
     int nbridges;
     uv_timer_t tick;
+    uv_idle_t resume;
     uv_signal_t sigint, sigterm;
     uint64_t last_compact;
     bool stopping;
@@ -73,9 +74,18 @@ static void mqtt_on_close(net_conn *c) {
     net_conn_set_data(c, NULL);
 }
 
+/* A subscriber's output drained: resume paused publishers, but from the loop's idle phase, not
+ * from inside the transport's flush (the store must be flushed before any acknowledgement that
+ * the resumed input produces is sent; that happens in the next flush). */
+static void on_resume_idle(uv_idle_t *h) {
+    te_server *s = h->data;
+    uv_idle_stop(h);
+    mqtt_broker_drained(s->broker, NULL, te_mono_ms());
+}
+
 static void mqtt_on_drain(net_conn *c) {
-    mqtt_client *mc = net_conn_data(c);
-    if (mc) mqtt_broker_drained(g_srv->broker, mc, te_mono_ms());
+    if (mqtt_broker_paused_count(g_srv->broker) && !uv_is_active((uv_handle_t *)&g_srv->resume))
+        uv_idle_start(&g_srv->resume, on_resume_idle);
 }
 
 static const net_conn_cbs mqtt_cbs = {mqtt_on_open, mqtt_on_data, mqtt_on_close, NULL, mqtt_on_drain};
@@ -111,6 +121,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
     for (int i = 0; i < s->nlisteners; i++) if (s->listeners[i].l) net_listener_close(s->listeners[i].l);
     if (s->http) net_listener_close(s->http);
     uv_timer_stop(&s->tick);
+    uv_idle_stop(&s->resume);
     uv_signal_stop(&s->sigint);
     uv_signal_stop(&s->sigterm);
     uv_stop(s->loop);
@@ -223,6 +234,8 @@ int te_server_run(te_config *cfg) {
         }
     }
 
+    uv_idle_init(s->loop, &s->resume);
+    s->resume.data = s;
     uv_timer_init(s->loop, &s->tick);
     s->tick.data = s;
     uv_timer_start(&s->tick, on_tick, 100, 100);
