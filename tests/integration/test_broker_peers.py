@@ -165,3 +165,46 @@ def test_persistent_session_survives_kill9(server):
     assert sub2.flags["session present"] == 1
     got = [int(sub2.get().payload) for _ in range(50)]
     assert got == list(range(50))
+
+
+def test_retained_and_qos2_survive_kill9(server):
+    p = Client(server.mqtt_port, "rk-pub", V5)
+    p.pub("state/door", b"open", 2, retain=True)
+    sub = Client(server.mqtt_port, "rk-sub", V5, clean=False, session_expiry=3600)
+    sub.sub("q2/#", 2)
+    sub.close()
+    for i in range(20):
+        p.pub("q2/x", b"%d" % i, 2)  # PUBREC'd: must survive
+    p.close()
+    server.kill9()
+    server.start()
+    r = Client(server.mqtt_port, "rk-late", V5)
+    r.sub("state/#", 1)
+    m = r.get()
+    assert (m.topic, m.payload, m.retain) == ("state/door", b"open", 1)
+    sub2 = Client(server.mqtt_port, "rk-sub", V5, clean=False, session_expiry=3600)
+    assert sub2.flags["session present"] == 1
+    got = [sub2.get() for _ in range(20)]
+    assert [int(m.payload) for m in got] == list(range(20)) and all(m.qos == 2 for m in got)
+    assert sub2.none(0.5)  # exactly once
+
+
+def test_v5_will_delay_and_reconnect(server):
+    w = Client(server.mqtt_port, "wd-watch", V5)
+    w.sub("wd/#", 1)
+    props = Properties(PacketTypes.WILLMESSAGE)
+    props.WillDelayInterval = 2
+    c = Client(server.mqtt_port, "wd-client", V5, clean=False, session_expiry=60,
+               will=("wd/gone", b"late will", 1, False, props))
+    c.drop()
+    assert w.none(1.0)  # delayed
+    again = Client(server.mqtt_port, "wd-client", V5, clean=False, session_expiry=60)
+    assert again.flags["session present"] == 1
+    assert w.none(2.0)  # reconnected within the delay: no will
+    props2 = Properties(PacketTypes.WILLMESSAGE)
+    props2.WillDelayInterval = 1
+    d = Client(server.mqtt_port, "wd-2", V5, clean=False, session_expiry=60,
+               will=("wd/gone2", b"will after delay", 1, False, props2))
+    d.drop()
+    m = w.get(timeout=5)
+    assert (m.topic, m.payload) == ("wd/gone2", b"will after delay")
