@@ -39,7 +39,11 @@ enum { MQTT_ACCESS_READ = 1, MQTT_ACCESS_WRITE = 2, MQTT_ACCESS_SUBSCRIBE = 4 };
 typedef struct mqtt_broker_conf {
     uint32_t max_inflight;        /* outgoing QoS 1/2 window per client, also our Receive Maximum (20) */
     uint32_t max_queued;          /* messages queued per session beyond the window (1000); 0 = no limit */
-    uint64_t max_queued_bytes;    /* 0 = no limit */
+    uint64_t max_queued_bytes;    /* payload bytes queued per session; 0 = no limit */
+    uint32_t max_connections;     /* connected clients at most; 0 = no limit */
+    uint32_t persistent_expiry_s; /* sessions that would never expire (3.1.1 clean=0, v5 0xFFFFFFFF)
+                                     expire after this long offline; 0 = never (mosquitto's
+                                     persistent_client_expiration) */
     uint32_t max_packet_size;     /* incoming packet limit, 0 = protocol maximum */
     uint32_t message_size_limit;  /* payload limit, 0 = none */
     uint16_t max_keepalive;       /* 65535 */

@@ -199,6 +199,11 @@ int handle_connect(mqtt_client *c, const mqtt_packet *p) {
 
     /* session */
     mqtt_session *s = hmap_get(&b->sessions, cid, idlen);
+    if (b->conf.max_connections && b->st.clients_connected >= b->conf.max_connections && !(s && s->c)) {
+        free(cid);
+        return refuse(c, MQTT_RC_QUOTA_EXCEEDED, "too many connections (max_connections)");
+    }
+    if (c->session_expiry == UINT32_MAX && b->conf.persistent_expiry_s) c->session_expiry = b->conf.persistent_expiry_s;
     if (s && s->isub) { free(cid); return refuse(c, MQTT_RC_CLIENT_ID_NOT_VALID, "reserved client identifier"); }
     if (s && s->c) takeover(b, s, p->clean_start);
     bool present = false;

@@ -161,11 +161,17 @@ static void start_inflight(mqtt_broker *b, mqtt_session *s, mqtt_out *o) {
     if (b->store && o->store_id) mqtt_store_out_update(b->store, s, o);
 }
 
+/* max_queued_messages / max_queued_bytes reached (0 = no limit) */
+static bool queue_full(const mqtt_broker *b, const mqtt_session *s) {
+    return (b->conf.max_queued && s->queue.count >= b->conf.max_queued) ||
+           (b->conf.max_queued_bytes && s->queued_bytes >= b->conf.max_queued_bytes);
+}
+
 void session_flush(mqtt_broker *b, mqtt_session *s) {
     mqtt_client *c = s->c;
     if (!client_live(c)) return;
     uint32_t w = window(b, c);
-    bool was_full = b->conf.max_queued && s->queue.count >= b->conf.max_queued;
+    bool was_full = queue_full(b, s);
     while (s->queue.head && s->inflight.count < w && c->state == CL_CONNECTED) {
         mqtt_out *o = s->queue.head;
         outlist_remove(&s->queue, o);
@@ -184,7 +190,7 @@ void session_flush(mqtt_broker *b, mqtt_session *s) {
         }
         start_inflight(b, s, o);
     }
-    if (was_full && s->queue.count < b->conf.max_queued) b->retry_blocked = true;
+    if (was_full && !queue_full(b, s)) b->retry_blocked = true;
 }
 
 void session_resend(mqtt_broker *b, mqtt_session *s) {
@@ -243,7 +249,7 @@ void session_deliver(mqtt_broker *b, mqtt_session *s, mqtt_msg *m, uint8_t qos, 
         }
     }
     if (!live && !s->persistent) return;
-    if (b->conf.max_queued && s->queue.count >= b->conf.max_queued &&
+    if (queue_full(b, s) &&
         !(live && s->inflight.count < window(b, c))) {
         /* reachable for QoS 0 (queued offline), offline sessions and messages the broker itself
          * publishes: client publishes to a connected subscriber are refused or held back first */
@@ -280,7 +286,7 @@ static void acc_add(route_ctx *rc, const sub_entry *e) {
     if (rc->check_only) {
         /* only a connected subscriber exerts back-pressure; an offline session's copy is
          * dropped when its queue is full (it may never come back) */
-        if (!s->isub && (e->opts & 3) && b->conf.max_queued && s->queue.count >= b->conf.max_queued &&
+        if (!s->isub && (e->opts & 3) && queue_full(b, s) &&
             client_live(s->c))
             rc->blocked = true;
         return;
@@ -326,7 +332,7 @@ static void acc_add_group(void *ud, sub_group *g) {
 static void acc_add_v(void *ud, const sub_entry *e) { acc_add(ud, e); }
 
 bool broker_can_route(mqtt_broker *b, mqtt_session *from, const char *topic, uint16_t tlen, uint8_t qos) {
-    if (qos == 0 || !b->conf.max_queued) return true;
+    if (qos == 0 || (!b->conf.max_queued && !b->conf.max_queued_bytes)) return true;
     route_ctx rc = {b, from, true, false};
     subtree_match(&b->root, topic, tlen, acc_add_v, acc_add_group, &rc);
     return !rc.blocked;

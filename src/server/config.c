@@ -47,6 +47,12 @@ static const opt opts[] = {
     O("mqtt_autosave_interval", T_INT, mqtt_autosave_interval, "60", "seconds between store compaction checks"),
     O("mqtt_sys_interval", T_INT, mqtt_sys_interval, "10", "seconds between $SYS updates (0 = off)"),
     O("mqtt_queue_qos0_messages", T_BOOL, mqtt_queue_qos0_messages, "false", "queue QoS 0 for offline sessions"),
+    O("mqtt_max_queued_bytes", T_INT, mqtt_max_queued_bytes, "0", "payload bytes queued per session (0 = no limit)"),
+    O("mqtt_max_connections", T_INT, mqtt_max_connections, "0", "connected clients at most (0 = no limit)"),
+    O("mqtt_persistent_client_expiration", T_INT, mqtt_persistent_client_expiration, "0",
+      "seconds offline after which a never-expiring session is removed (0 = never)"),
+    O("mqtt_allow_zero_length_clientid", T_BOOL, mqtt_allow_zero_length_clientid, "true",
+      "assign an id to clients that send none (3.1.1 clean, 5.0)"),
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -319,6 +325,27 @@ int te_config_load_mosquitto(te_config *c, const char *path, char *err, size_t e
             c->mqtt_retain_available = b;
         } else if (!strcmp(key, "sys_interval")) {
             c->mqtt_sys_interval = iv;
+        } else if (!strcmp(key, "max_queued_bytes")) {
+            c->mqtt_max_queued_bytes = iv;
+        } else if (!strcmp(key, "max_connections")) {
+            c->mqtt_max_connections = iv < 0 ? 0 : iv;
+        } else if (!strcmp(key, "allow_zero_length_clientid")) {
+            NEED_BOOL();
+            c->mqtt_allow_zero_length_clientid = b;
+        } else if (!strcmp(key, "persistent_client_expiration")) {
+            /* mosquitto's form: a number and a unit h, d, w, m or y */
+            char *end;
+            long num = strtol(val, &end, 10);
+            long unit = *end == 'h' ? 3600 : *end == 'd' ? 86400 : *end == 'w' ? 604800 : *end == 'm' ? 2592000
+                      : *end == 'y' ? 31536000 : 0;
+            if (num <= 0 || !unit || end[1]) {
+                snprintf(err, errlen, "%s:%d: persistent_client_expiration must be like 2h, 14d, 1w, 6m or 1y", path, lineno);
+                rc = -1;
+                goto out;
+            }
+            c->mqtt_persistent_client_expiration = num > INT32_MAX / unit ? INT32_MAX : (int)(num * unit);
+        } else if (!strcmp(key, "set_tcp_nodelay")) {
+            /* tinyedge always sets TCP_NODELAY */
         } else if (!strcmp(key, "queue_qos0_messages")) {
             NEED_BOOL();
             c->mqtt_queue_qos0_messages = b;

@@ -73,6 +73,8 @@ typedef struct te_config {
     int mqtt_autosave_interval;       /* seconds between compaction checks */
     int mqtt_sys_interval;
     bool mqtt_queue_qos0_messages;
+    int mqtt_max_queued_bytes, mqtt_max_connections, mqtt_persistent_client_expiration;
+    bool mqtt_allow_zero_length_clientid;
     /* explicit listeners (mosquitto.conf `listener`), else derived from the ports */
     te_listener listeners[TE_MAX_LISTENERS];
     int nlisteners;

@@ -184,6 +184,10 @@ int te_server_run(te_config *cfg) {
     bc.allow_anonymous = cfg->mqtt_allow_anonymous;
     bc.sys_interval_s = (uint32_t)cfg->mqtt_sys_interval;
     bc.queue_qos0_offline = cfg->mqtt_queue_qos0_messages;
+    bc.max_queued_bytes = (uint64_t)cfg->mqtt_max_queued_bytes;
+    bc.max_connections = (uint32_t)cfg->mqtt_max_connections;
+    bc.persistent_expiry_s = (uint32_t)cfg->mqtt_persistent_client_expiration;
+    bc.allow_zero_length_clientid = cfg->mqtt_allow_zero_length_clientid;
     bc.version_string = "tinyedge version " TE_VERSION;
     if (te_auth_setup(&s->auth, cfg, &bc, err, sizeof err)) {
         LOG_ERROR("server", "event=config_error err=\"%s\"", err);

@@ -1055,6 +1055,64 @@ static void test_queue_full_v5(void **st) {
     w_free(w);
 }
 
+static void test_max_queued_bytes_v5(void **st) {
+    (void)st;
+    mqtt_broker_conf conf;
+    w_conf_defaults(&conf);
+    conf.max_inflight = 1;
+    conf.max_queued = 0;
+    conf.max_queued_bytes = 10; /* two 5-byte payloads */
+    world *w = w_new(&conf);
+    tconn *s = t_conn(w, 5, "s", 0);
+    t_sub(w, s, "qb", 1);
+    tconn *p = t_conn(w, 5, "p", 0);
+    for (int i = 0; i < 3; i++) { /* one in flight, two queued */
+        t_pub(w, p, "qb", "12345", 1, false);
+        assert_int_equal(t_expect(p, MQTT_PUBACK)->reason, 0);
+    }
+    t_pub(w, p, "qb", "12345", 1, false);
+    assert_int_equal(t_expect(p, MQTT_PUBACK)->reason, MQTT_RC_QUOTA_EXCEEDED);
+    w_free(w);
+}
+
+static void test_max_connections(void **st) {
+    (void)st;
+    mqtt_broker_conf conf;
+    w_conf_defaults(&conf);
+    conf.max_connections = 2;
+    world *w = w_new(&conf);
+    t_conn(w, 5, "a", 0);
+    tconn *b = t_conn(w, 4, "b", 60);
+    copts o = {.id = "c", .clean = true};
+    tconn *c5 = t_open(w, 5, &o);
+    assert_int_equal(t_expect(c5, MQTT_CONNACK)->reason, MQTT_RC_QUOTA_EXCEEDED);
+    tconn *c4 = t_open(w, 4, &o);
+    assert_int_equal(t_expect(c4, MQTT_CONNACK)->reason, MQTT_V3_UNAVAILABLE);
+    /* taking over an existing session does not count twice */
+    copts ob = {.id = "b", .clean = false};
+    t_conn_ex(w, 4, &ob, 1);
+    (void)b;
+    w_free(w);
+}
+
+static void test_persistent_client_expiration(void **st) {
+    (void)st;
+    mqtt_broker_conf conf;
+    w_conf_defaults(&conf);
+    conf.persistent_expiry_s = 10;
+    world *w = w_new(&conf);
+    tconn *a = t_conn(w, 4, "forever", 60); /* 3.1.1 clean=0: would never expire */
+    t_sub(w, a, "pe", 1);
+    t_drop(w, a);
+    w_run(w, 5000, 250);
+    copts o = {.id = "forever", .clean = false};
+    tconn *b = t_conn_ex(w, 4, &o, 1); /* still there after 5 s */
+    t_drop(w, b);
+    w_run(w, 11000, 250);
+    t_conn_ex(w, 4, &o, 0); /* gone after 10 s offline */
+    w_free(w);
+}
+
 static void test_queue_full_held_v4(void **st) {
     (void)st;
     mqtt_broker_conf conf;
@@ -1589,6 +1647,9 @@ int main(void) {
         T2(invalid_topic),
         T2(malformed),
         cmocka_unit_test(test_queue_full_v5),
+        cmocka_unit_test(test_max_queued_bytes_v5),
+        cmocka_unit_test(test_max_connections),
+        cmocka_unit_test(test_persistent_client_expiration),
         cmocka_unit_test(test_queue_full_held_v4),
         cmocka_unit_test(test_slow_subscriber_qos0_dropped),
         cmocka_unit_test(test_internal_subscriber),
