@@ -2,6 +2,9 @@
  * protocol-error handling), timers (keep-alive, connect timeout, will delay, session expiry) and
  * $SYS publication. Packet handlers live in handle_connect.c, handle_publish.c, handle_subscribe.c. */
 #include <inttypes.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -487,6 +490,13 @@ static void sys_publish_all(mqtt_broker *b, double interval_s) {
     publish_sys(b, "bytes/sent", "%" PRIu64, st->bytes_sent);
     publish_sys(b, "retained messages/count", "%" PRIu64, st->retained_count);
     publish_sys(b, "subscriptions/count", "%" PRIu64, st->subscriptions_count);
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    uint64_t heap = (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+    if (heap > b->heap_max) b->heap_max = heap;
+    publish_sys(b, "heap/current", "%" PRIu64, heap);
+    publish_sys(b, "heap/maximum", "%" PRIu64, b->heap_max);
+#endif
 }
 
 void mqtt_broker_tick(mqtt_broker *b, uint64_t now) {

@@ -159,7 +159,7 @@ struct mqtt_broker {
     size_t nacc, capacc;
     buf_t scratch, scratch2;
     mqtt_broker_stats st;
-    uint64_t now, last_sys, last_sweep;
+    uint64_t now, last_sys, last_sweep, heap_max;
     /* $SYS/broker/load/...: per-minute rates as 1, 5 and 15 minute moving averages */
     uint64_t load_prev[8];
     double load_avg[8][3];

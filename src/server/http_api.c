@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -22,6 +23,14 @@ static void serve_metrics(net_http_req *req, api_ctx *x) {
     const mqtt_broker_stats *st = mqtt_broker_stats_get(x->broker);
     buf_t b;
     buf_init(&b);
+    long pages = 0, rss_pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss_pages) != 2) rss_pages = 0;
+        fclose(f);
+    }
+    metric(&b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+           (uint64_t)rss_pages * (uint64_t)sysconf(_SC_PAGESIZE));
     metric(&b, "tinyedge_uptime_seconds", "gauge", "Seconds since the server started.", (te_mono_ms() - x->started) / 1000);
     metric(&b, "tinyedge_mqtt_clients_connected", "gauge", "MQTT clients connected now.", st->clients_connected);
     metric(&b, "tinyedge_mqtt_clients_maximum", "gauge", "Most MQTT clients connected at once.", st->clients_maximum);
