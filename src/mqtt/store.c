@@ -314,8 +314,11 @@ int mqtt_store_compact(mqtt_store *st, mqtt_broker *b) {
     return st->fd < 0 ? -1 : 0;
 }
 
-void mqtt_store_maybe_compact(mqtt_store *st, mqtt_broker *b) {
-    if (st->size > 4 * st->live_size + (4u << 20)) mqtt_store_compact(st, b);
+int mqtt_store_maybe_compact(mqtt_store *st, mqtt_broker *b, int periodic) {
+    uint64_t size = st->size + st->pending.len;
+    if (size > 4 * st->live_size + (4u << 20) || (periodic && size > 2 * st->live_size + (64u << 10)))
+        return mqtt_store_compact(st, b) == 0;
+    return 0;
 }
 
 /* ---- loading ---- */

@@ -14,7 +14,9 @@
  *   mqtt_store_load(st, b)                          rebuild broker state from disk (at start)
  *   mqtt_store_flush(st, now)                       write buffered records; fsync per policy
  *   mqtt_store_compact(st, b)                       rewrite the log from the broker's live state
- *   mqtt_store_maybe_compact(st, b)                 compact when the log is much larger than live
+ *   mqtt_store_maybe_compact(st, b, periodic)       compact when the log is much larger than the
+ *                                                   live state (periodic: also when merely twice
+ *                                                   as large); 1 when it compacted
  *   mqtt_store_close(st)                            flush, fsync, close */
 #ifndef TE_MQTT_STORE_H
 #define TE_MQTT_STORE_H
@@ -33,7 +35,7 @@ mqtt_store *mqtt_store_open(const char *dir, int policy, uint32_t fsync_ms, char
 int mqtt_store_load(mqtt_store *st, struct mqtt_broker *b, char *err, size_t errlen);
 int mqtt_store_flush(mqtt_store *st, uint64_t now);
 int mqtt_store_compact(mqtt_store *st, struct mqtt_broker *b);
-void mqtt_store_maybe_compact(mqtt_store *st, struct mqtt_broker *b);
+int mqtt_store_maybe_compact(mqtt_store *st, struct mqtt_broker *b, int periodic);
 void mqtt_store_close(mqtt_store *st);
 uint64_t mqtt_store_size(const mqtt_store *st);
 
