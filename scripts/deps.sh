@@ -46,7 +46,8 @@ fi
 
 # npm packages for integration tests (MQTT.js over WebSockets), kept in tests/node_modules.
 here="$(cd "$(dirname "$0")/.." && pwd)"
-if [ -f "$here/tests/package.json" ] && [ ! -d "$here/tests/node_modules/mqtt" ]; then
-  echo "deps: installing npm test packages in tests/"
+# `npm ls` fails when a dependency in package.json is missing or does not match: install then.
+if [ -f "$here/tests/package.json" ] && ! (cd "$here/tests" && npm ls --depth=0 >/dev/null 2>&1); then
+  echo "deps: installing npm test packages in tests/ (MQTT.js, lora-packet)"
   (cd "$here/tests" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
