@@ -12,6 +12,8 @@ PKGS=(
   libcmocka-dev
   # integration peers
   mosquitto mosquitto-clients python3 python3-pytest python3-paho-mqtt
+  # microcontroller build check (LoRaWAN device side, later the TinyML runtime)
+  gcc-arm-none-eabi libnewlib-arm-none-eabi
   # fuzzing with libFuzzer (optional for `make test`, used by `make fuzz`)
   clang libclang-rt-14-dev
 )
