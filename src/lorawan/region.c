@@ -18,18 +18,18 @@
 /* ---------------------------------------------------------------- EU863-870 */
 
 static const lw_dr_def eu868_dr[LW_DR_MAX] = {
-    LORA(12, 125000, LW_DIR_BOTH), /* DR0 */
-    LORA(11, 125000, LW_DIR_BOTH), /* DR1 */
-    LORA(10, 125000, LW_DIR_BOTH), /* DR2 */
-    LORA(9, 125000, LW_DIR_BOTH),  /* DR3 */
-    LORA(8, 125000, LW_DIR_BOTH),  /* DR4 */
-    LORA(7, 125000, LW_DIR_BOTH),  /* DR5 */
-    LORA(7, 250000, LW_DIR_BOTH),  /* DR6 */
-    FSK(50000, LW_DIR_BOTH),       /* DR7: GFSK 50 kbps */
-    LRFHSS(137000, LW_DIR_UP),     /* DR8: LR-FHSS CR1/3, 137 kHz OCW (listed only) */
-    LRFHSS(137000, LW_DIR_UP),     /* DR9: LR-FHSS CR2/3, 137 kHz OCW */
-    LRFHSS(336000, LW_DIR_UP),     /* DR10: LR-FHSS CR1/3, 336 kHz OCW */
-    LRFHSS(336000, LW_DIR_UP),     /* DR11: LR-FHSS CR2/3, 336 kHz OCW */
+    LORA(12, 125000, LW_DRDIR_BOTH), /* DR0 */
+    LORA(11, 125000, LW_DRDIR_BOTH), /* DR1 */
+    LORA(10, 125000, LW_DRDIR_BOTH), /* DR2 */
+    LORA(9, 125000, LW_DRDIR_BOTH),  /* DR3 */
+    LORA(8, 125000, LW_DRDIR_BOTH),  /* DR4 */
+    LORA(7, 125000, LW_DRDIR_BOTH),  /* DR5 */
+    LORA(7, 250000, LW_DRDIR_BOTH),  /* DR6 */
+    FSK(50000, LW_DRDIR_BOTH),       /* DR7: GFSK 50 kbps */
+    LRFHSS(137000, LW_DRDIR_UP),     /* DR8: LR-FHSS CR1/3, 137 kHz OCW (listed only) */
+    LRFHSS(137000, LW_DRDIR_UP),     /* DR9: LR-FHSS CR2/3, 137 kHz OCW */
+    LRFHSS(336000, LW_DRDIR_UP),     /* DR10: LR-FHSS CR1/3, 336 kHz OCW */
+    LRFHSS(336000, LW_DRDIR_UP),     /* DR11: LR-FHSS CR2/3, 336 kHz OCW */
     RFU, RFU, RFU, RFU,            /* DR12..14 RFU, DR15 = "keep" in LinkADRReq */
 };
 
@@ -77,20 +77,20 @@ static const lw_band eu868_bands[] = {
 /* ---------------------------------------------------------------- US902-928 */
 
 static const lw_dr_def us915_dr[LW_DR_MAX] = {
-    LORA(10, 125000, LW_DIR_UP),  /* DR0 */
-    LORA(9, 125000, LW_DIR_UP),   /* DR1 */
-    LORA(8, 125000, LW_DIR_UP),   /* DR2 */
-    LORA(7, 125000, LW_DIR_UP),   /* DR3 */
-    LORA(8, 500000, LW_DIR_UP),   /* DR4 */
-    LRFHSS(1523000, LW_DIR_UP),   /* DR5: LR-FHSS CR1/3 1.523 MHz OCW (listed only) */
-    LRFHSS(1523000, LW_DIR_UP),   /* DR6: LR-FHSS CR2/3 */
+    LORA(10, 125000, LW_DRDIR_UP),  /* DR0 */
+    LORA(9, 125000, LW_DRDIR_UP),   /* DR1 */
+    LORA(8, 125000, LW_DRDIR_UP),   /* DR2 */
+    LORA(7, 125000, LW_DRDIR_UP),   /* DR3 */
+    LORA(8, 500000, LW_DRDIR_UP),   /* DR4 */
+    LRFHSS(1523000, LW_DRDIR_UP),   /* DR5: LR-FHSS CR1/3 1.523 MHz OCW (listed only) */
+    LRFHSS(1523000, LW_DRDIR_UP),   /* DR6: LR-FHSS CR2/3 */
     RFU,                          /* DR7 */
-    LORA(12, 500000, LW_DIR_DOWN), /* DR8 */
-    LORA(11, 500000, LW_DIR_DOWN), /* DR9 */
-    LORA(10, 500000, LW_DIR_DOWN), /* DR10 */
-    LORA(9, 500000, LW_DIR_DOWN), /* DR11 */
-    LORA(8, 500000, LW_DIR_DOWN), /* DR12 */
-    LORA(7, 500000, LW_DIR_DOWN), /* DR13 */
+    LORA(12, 500000, LW_DRDIR_DOWN), /* DR8 */
+    LORA(11, 500000, LW_DRDIR_DOWN), /* DR9 */
+    LORA(10, 500000, LW_DRDIR_DOWN), /* DR10 */
+    LORA(9, 500000, LW_DRDIR_DOWN), /* DR11 */
+    LORA(8, 500000, LW_DRDIR_DOWN), /* DR12 */
+    LORA(7, 500000, LW_DRDIR_DOWN), /* DR13 */
     RFU, RFU,
 };
 
@@ -303,7 +303,7 @@ int lw_region_dr_find(const lw_region *r, int sf, uint32_t bw_hz, int dir) {
 }
 
 int lw_region_dr_from_sf_bw(const lw_region *r, int sf, uint32_t bw_hz) {
-    return lw_region_dr_find(r, sf, bw_hz, LW_DIR_BOTH);
+    return lw_region_dr_find(r, sf, bw_hz, LW_DRDIR_BOTH);
 }
 
 /* reads a decimal number (at most 7 digits) at *p, advancing it; -1 if there is none */

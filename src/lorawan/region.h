@@ -25,7 +25,7 @@
  *   lw_region_uplink_channel(r,freq)           index of the fixed uplink channel at freq, -1 if none
  *                                              (for dynamic plans only the default channels are known)
  *   lw_region_dr_from_sf_bw(r,sf,bw)           lowest DR with that LoRa SF/BW (FSK: sf 0, bw = bitrate), -1
- *   lw_region_dr_find(r,sf,bw,dir)             as above, restricted to DRs valid in direction dir (LW_DIR_*)
+ *   lw_region_dr_find(r,sf,bw,dir)             as above, restricted to DRs valid in direction dir (LW_DRDIR_*)
  *   lw_region_dr_from_datr(r,datr,dir)         DR for a Semtech UDP LoRa "datr" ("SF7BW125"), -1 if none
  *   lw_region_datr(r,dr,buf,cap)               write the "SFxBWy" string of a LoRa DR; length or -1
  *   lw_region_band_of(r,freq)                  the duty-cycle/regulatory band holding freq, NULL if none
@@ -65,13 +65,13 @@ enum {
 
 typedef enum { LW_MOD_NONE = 0, LW_MOD_LORA, LW_MOD_FSK, LW_MOD_LRFHSS } lw_modulation;
 
-enum { LW_DIR_UP = 1, LW_DIR_DOWN = 2, LW_DIR_BOTH = 3 };
+enum { LW_DRDIR_UP = 1, LW_DRDIR_DOWN = 2, LW_DRDIR_BOTH = 3 };
 
 /* One data rate. LoRa: sf 7..12, bw_hz. FSK: sf 0, bw_hz = bitrate (50000). LR-FHSS: listed only. */
 typedef struct {
     uint8_t mod; /* lw_modulation; LW_MOD_NONE = RFU/undefined */
     uint8_t sf;
-    uint8_t dir; /* LW_DIR_* where this DR may be used */
+    uint8_t dir; /* LW_DRDIR_* where this DR may be used */
     uint32_t bw_hz;
 } lw_dr_def;
 

@@ -45,8 +45,8 @@ static void expect_lora(const lw_region *r, int dr, int sf, uint32_t bw, int dir
 
 static void data_rates(void **s) {
     (void)s;
-    for (int dr = 0; dr <= 5; dr++) expect_lora(eu(), dr, 12 - dr, 125000, LW_DIR_BOTH);
-    expect_lora(eu(), 6, 7, 250000, LW_DIR_BOTH);
+    for (int dr = 0; dr <= 5; dr++) expect_lora(eu(), dr, 12 - dr, 125000, LW_DRDIR_BOTH);
+    expect_lora(eu(), 6, 7, 250000, LW_DRDIR_BOTH);
     const lw_dr_def *fsk = lw_region_dr(eu(), 7);
     assert_non_null(fsk);
     assert_int_equal(fsk->mod, LW_MOD_FSK);
@@ -56,12 +56,12 @@ static void data_rates(void **s) {
     assert_null(lw_region_dr(eu(), -1));
     assert_null(lw_region_dr(eu(), 16));
 
-    for (int dr = 0; dr <= 3; dr++) expect_lora(us(), dr, 10 - dr, 125000, LW_DIR_UP);
-    expect_lora(us(), 4, 8, 500000, LW_DIR_UP);
+    for (int dr = 0; dr <= 3; dr++) expect_lora(us(), dr, 10 - dr, 125000, LW_DRDIR_UP);
+    expect_lora(us(), 4, 8, 500000, LW_DRDIR_UP);
     assert_int_equal(lw_region_dr(us(), 5)->mod, LW_MOD_LRFHSS);
     assert_int_equal(lw_region_dr(us(), 6)->mod, LW_MOD_LRFHSS);
     assert_null(lw_region_dr(us(), 7));
-    for (int dr = 8; dr <= 13; dr++) expect_lora(us(), dr, 20 - dr, 500000, LW_DIR_DOWN);
+    for (int dr = 8; dr <= 13; dr++) expect_lora(us(), dr, 20 - dr, 500000, LW_DRDIR_DOWN);
     assert_null(lw_region_dr(us(), 14));
     assert_null(lw_region_dr(NULL, 0));
 }
@@ -75,26 +75,26 @@ static void dr_from_sf_bw(void **s) {
     assert_int_equal(lw_region_dr_from_sf_bw(eu(), 7, 500000), -1);
     assert_int_equal(lw_region_dr_from_sf_bw(us(), 10, 125000), 0);
     assert_int_equal(lw_region_dr_from_sf_bw(us(), 8, 500000), 4); /* uplink DR4 before DR12 */
-    assert_int_equal(lw_region_dr_find(us(), 8, 500000, LW_DIR_DOWN), 12);
-    assert_int_equal(lw_region_dr_find(us(), 12, 500000, LW_DIR_DOWN), 8);
-    assert_int_equal(lw_region_dr_find(us(), 12, 500000, LW_DIR_UP), -1);
+    assert_int_equal(lw_region_dr_find(us(), 8, 500000, LW_DRDIR_DOWN), 12);
+    assert_int_equal(lw_region_dr_find(us(), 12, 500000, LW_DRDIR_DOWN), 8);
+    assert_int_equal(lw_region_dr_find(us(), 12, 500000, LW_DRDIR_UP), -1);
     assert_int_equal(lw_region_dr_from_sf_bw(us(), 12, 125000), -1);
 }
 
 static void datr_strings(void **s) {
     (void)s;
-    assert_int_equal(lw_region_dr_from_datr(eu(), "SF12BW125", LW_DIR_UP), 0);
-    assert_int_equal(lw_region_dr_from_datr(eu(), "SF7BW250", LW_DIR_UP), 6);
-    assert_int_equal(lw_region_dr_from_datr(eu(), "sf9bw125", LW_DIR_BOTH), 3);
-    assert_int_equal(lw_region_dr_from_datr(us(), "SF8BW500", LW_DIR_UP), 4);
-    assert_int_equal(lw_region_dr_from_datr(us(), "SF8BW500", LW_DIR_DOWN), 12);
-    assert_int_equal(lw_region_dr_from_datr(us(), "SF12BW500", LW_DIR_DOWN), 8);
+    assert_int_equal(lw_region_dr_from_datr(eu(), "SF12BW125", LW_DRDIR_UP), 0);
+    assert_int_equal(lw_region_dr_from_datr(eu(), "SF7BW250", LW_DRDIR_UP), 6);
+    assert_int_equal(lw_region_dr_from_datr(eu(), "sf9bw125", LW_DRDIR_BOTH), 3);
+    assert_int_equal(lw_region_dr_from_datr(us(), "SF8BW500", LW_DRDIR_UP), 4);
+    assert_int_equal(lw_region_dr_from_datr(us(), "SF8BW500", LW_DRDIR_DOWN), 12);
+    assert_int_equal(lw_region_dr_from_datr(us(), "SF12BW500", LW_DRDIR_DOWN), 8);
     const char *bad[] = {"",         "SF",       "SF7",       "SF7BW",           "SF7BW125x",
                          "SFBW125",  "XF7BW125", "SF7 BW125", "SF99999999BW125", "SF7BW0",
                          "SF13BW125"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(lw_region_dr_from_datr(eu(), bad[i], LW_DIR_BOTH), -1);
-    assert_int_equal(lw_region_dr_from_datr(eu(), NULL, LW_DIR_BOTH), -1);
+        assert_int_equal(lw_region_dr_from_datr(eu(), bad[i], LW_DRDIR_BOTH), -1);
+    assert_int_equal(lw_region_dr_from_datr(eu(), NULL, LW_DRDIR_BOTH), -1);
     char b[16];
     assert_int_equal(lw_region_datr(eu(), 0, b, sizeof b), 9);
     assert_string_equal(b, "SF12BW125");
