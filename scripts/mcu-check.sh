@@ -9,7 +9,7 @@ command -v "$CC" >/dev/null || { echo "mcu-check: $CC missing (scripts/deps.sh i
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 # backend-independent sources only: crypto_openssl.c is the server's AES/CMAC backend
-SRCS=(src/lorawan/crypto.c src/lorawan/frame.c src/lorawan/region.c src/lorawan/airtime.c src/lorawan/adr.c)
+SRCS=(src/lorawan/crypto.c src/lorawan/frame.c src/lorawan/region.c src/lorawan/airtime.c src/lorawan/lpp.c src/lorawan/adr.c)
 [ -f "$ROOT/src/lorawan/mac.c" ] && SRCS+=(src/lorawan/mac.c)
 for s in "${SRCS[@]}"; do
   o="$OUT/$(basename "${s%.c}").o"
