@@ -18,17 +18,8 @@
 
 #include "lorawan/crypto.h"
 #include "lorawan/frame.h"
+#include "lw_test_hex.h"
 
-static int unhex(const char *s, uint8_t *out, size_t cap) {
-    size_t n = s ? strlen(s) : 0;
-    if (!s || n % 2 || n / 2 > cap) return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1) return -1;
-        out[i] = (uint8_t)v;
-    }
-    return (int)(n / 2);
-}
 
 static void tohex(const uint8_t *p, size_t n, char *out) {
     for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", p[i]);
@@ -80,13 +71,13 @@ static int check_lp_case(json_t *c, char *why, size_t wl) {
     uint8_t phy[LW_PHY_MAX], out[LW_PHY_MAX], key[16], k2[16];
     char err[160] = "", hx[2 * LW_PHY_MAX + 1];
     const char *kind = S(c, "kind");
-    int n = kind && strcmp(kind, "session_keys") ? unhex(S(c, "phy"), phy, sizeof phy) : 0;
+    int n = kind && strcmp(kind, "session_keys") ? lwt_unhex(S(c, "phy"), phy, sizeof phy) : 0;
     if (n < 0) return snprintf(why, wl, "bad phy"), -1;
     lw_frame f;
     size_t on = 0;
     if (kind && !strcmp(kind, "session_keys")) {
         uint8_t nwk[16], app[16];
-        unhex(S(c, "appkey"), key, 16);
+        lwt_unhex(S(c, "appkey"), key, 16);
         if (lw_derive_session_keys(key, (uint32_t)N(c, "joinnonce"), X(c, "netid"), (uint16_t)N(c, "devnonce"), nwk,
                                    app))
             return snprintf(why, wl, "derive failed"), -1;
@@ -98,9 +89,9 @@ static int check_lp_case(json_t *c, char *why, size_t wl) {
     }
     if (kind && !strcmp(kind, "join_request")) {
         uint8_t je[8], de[8];
-        unhex(S(c, "appkey"), key, 16);
-        unhex(S(c, "joineui"), je, 8);
-        unhex(S(c, "deveui"), de, 8);
+        lwt_unhex(S(c, "appkey"), key, 16);
+        lwt_unhex(S(c, "joineui"), je, 8);
+        lwt_unhex(S(c, "deveui"), de, 8);
         if (lw_frame_parse(phy, (size_t)n, LW_EXPECT_UP, &f, err, sizeof err))
             return snprintf(why, wl, "parse: %s", err), -1;
         if (f.mtype != LW_MTYPE_JOIN_REQUEST || memcmp(f.join_eui, je, 8) || memcmp(f.dev_eui, de, 8) ||
@@ -115,8 +106,8 @@ static int check_lp_case(json_t *c, char *why, size_t wl) {
     }
     if (kind && !strcmp(kind, "join_accept")) {
         uint8_t cfl[16];
-        unhex(S(c, "appkey"), key, 16);
-        int cn = unhex(S(c, "cflist"), cfl, 16);
+        lwt_unhex(S(c, "appkey"), key, 16);
+        int cn = lwt_unhex(S(c, "cflist"), cfl, 16);
         if (lw_frame_parse(phy, (size_t)n, LW_EXPECT_DOWN, &f, err, sizeof err))
             return snprintf(why, wl, "parse: %s", err), -1;
         if (lw_join_accept_open(key, &f, err, sizeof err)) return snprintf(why, wl, "open: %s", err), -1;
@@ -131,9 +122,9 @@ static int check_lp_case(json_t *c, char *why, size_t wl) {
     }
     if (kind && !strcmp(kind, "data")) {
         uint8_t fopts[16], pl[LW_PHY_MAX], dec[LW_PHY_MAX];
-        unhex(S(c, "nwkskey"), key, 16);
-        unhex(S(c, "appskey"), k2, 16);
-        int fon = unhex(S(c, "fopts"), fopts, 15), pln = unhex(S(c, "payload"), pl, sizeof pl);
+        lwt_unhex(S(c, "nwkskey"), key, 16);
+        lwt_unhex(S(c, "appskey"), k2, 16);
+        int fon = lwt_unhex(S(c, "fopts"), fopts, 15), pln = lwt_unhex(S(c, "payload"), pl, sizeof pl);
         int mt = (int)N(c, "mtype");
         json_t *fc = json_object_get(c, "fctrl");
         if (lw_frame_parse(phy, (size_t)n, lw_mtype_is_uplink((lw_mtype)mt) ? LW_EXPECT_UP : LW_EXPECT_DOWN, &f, err,
@@ -235,11 +226,11 @@ static int write_our_frames(FILE *fp) {
     char err[160];
     size_t n;
     int count = 0;
-    unhex(APPKEY, key, 16);
+    lwt_unhex(APPKEY, key, 16);
     /* join request */
     lw_frame jr = {.mtype = LW_MTYPE_JOIN_REQUEST, .dev_nonce = 0x1234};
-    unhex("70b3d57ed0000abc", jr.join_eui, 8);
-    unhex("0004a30b001c0530", jr.dev_eui, 8);
+    lwt_unhex("70b3d57ed0000abc", jr.join_eui, 8);
+    lwt_unhex("0004a30b001c0530", jr.dev_eui, 8);
     lw_keys jk = {.app_key = key};
     assert_int_equal(lw_frame_seal(&jr, &jk, 0, out, sizeof out, &n, err, sizeof err), 0);
     emit(fp,
@@ -257,7 +248,7 @@ static int write_our_frames(FILE *fp) {
                        .dl_settings = 0x03,
                        .rx_delay = 1,
                        .has_cflist = withcf};
-        unhex(cf, ja.cflist, 16);
+        lwt_unhex(cf, ja.cflist, 16);
         assert_int_equal(lw_frame_seal(&ja, &jk, 0, out, sizeof out, &n, err, sizeof err), 0);
         emit(fp,
              json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:i, s:s}", "id", withcf ? "tl-ja-cflist" : "tl-ja", "kind",
@@ -267,8 +258,8 @@ static int write_our_frames(FILE *fp) {
         count++;
     }
     /* data frames */
-    unhex(NWKSKEY, key, 16);
-    unhex(APPSKEY, k2, 16);
+    lwt_unhex(NWKSKEY, key, 16);
+    lwt_unhex(APPSKEY, k2, 16);
     lw_keys k = {.nwk_s_key = key, .app_s_key = k2};
     for (size_t i = 0; i < sizeof DATA / sizeof DATA[0]; i++) {
         const data_case *d = &DATA[i];
@@ -277,8 +268,8 @@ static int write_our_frames(FILE *fp) {
         f.fctrl.adr_ack_req = d->adr_ack_req;
         f.fctrl.ack = d->ack;
         f.fctrl.fpending = d->fpending;
-        f.fopts_len = (uint8_t)unhex(d->fopts, f.fopts, 15);
-        f.frm_len = (size_t)unhex(d->payload, f.frm, sizeof f.frm);
+        f.fopts_len = (uint8_t)lwt_unhex(d->fopts, f.fopts, 15);
+        f.frm_len = (size_t)lwt_unhex(d->payload, f.frm, sizeof f.frm);
         assert_int_equal(lw_frame_seal(&f, &k, d->fcnt, out, sizeof out, &n, err, sizeof err), 0);
         char da[9];
         snprintf(da, sizeof da, "%08x", (unsigned)d->devaddr);

@@ -14,22 +14,15 @@
 #include <cmocka.h>
 
 #include "lorawan/lpp.h"
+#include "lw_test_hex.h"
 
+/* hex into out, failing the test on bad input */
 static size_t unhex(const char *s, uint8_t *out, size_t cap) {
-    size_t n = 0;
-    while (*s) {
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        unsigned v;
-        assert_int_equal(sscanf(s, "%2x", &v), 1);
-        assert_true(n < cap);
-        out[n++] = (uint8_t)v;
-        s += 2;
-    }
-    return n;
+    int n = lwt_unhex(s, out, cap);
+    assert_true(n >= 0);
+    return (size_t)n;
 }
+
 
 static void expect_json(const char *hex, unsigned flags, const char *want) {
     uint8_t p[600];

@@ -16,33 +16,20 @@
 
 #include "lorawan/frame.h"
 #include "lorawan/mac.h"
+#include "lw_test_hex.h"
+
+/* hex into out, failing the test on bad input */
+static size_t unhex(const char *s, uint8_t *out, size_t cap) {
+    int n = lwt_unhex(s, out, cap);
+    assert_true(n >= 0);
+    return (size_t)n;
+}
 
 #define UP true
 #define DOWN false
 #define NCMD 32
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
-/* hex (spaces allowed) into out; returns the length, fails the test on bad input */
-static size_t unhex(const char *s, uint8_t *out, size_t cap) {
-    size_t n = 0;
-    while (*s) {
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        int a = hexval(s[0]), b = s[1] ? hexval(s[1]) : -1;
-        assert_true(a >= 0 && b >= 0 && n < cap);
-        out[n++] = (uint8_t)(a * 16 + b);
-        s += 2;
-    }
-    return n;
-}
 
 /* a single command: its bytes and the expected parse (static storage: padding is zero for memcmp) */
 typedef struct {

@@ -15,27 +15,11 @@
 
 #include "lorawan/crypto.h"
 #include "lorawan/frame.h"
+#include "lw_test_hex.h"
 
 /* ---- helpers ---- */
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
-/* decode hex into out (cap bytes); returns length or -1 */
-static int unhex(const char *s, uint8_t *out, size_t cap) {
-    size_t n = strlen(s);
-    if (n % 2 || n / 2 > cap) return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int a = hexval(s[2 * i]), b = hexval(s[2 * i + 1]);
-        if (a < 0 || b < 0) return -1;
-        out[i] = (uint8_t)(a * 16 + b);
-    }
-    return (int)(n / 2);
-}
 
 static int b64val(char c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -96,7 +80,7 @@ static long long num(json_t *o, const char *k) {
 /* hex field into a buffer; length or -1 when absent/invalid */
 static int hexfield(json_t *o, const char *k, uint8_t *out, size_t cap) {
     const char *s = str(o, k);
-    return s ? unhex(s, out, cap) : -1;
+    return s ? lwt_unhex(s, out, cap) : -1;
 }
 
 static uint32_t hex32(json_t *o, const char *k) {
@@ -106,7 +90,7 @@ static uint32_t hex32(json_t *o, const char *k) {
 
 static int bytes_eq_hex(const uint8_t *p, size_t n, const char *hex) {
     uint8_t b[LW_PHY_MAX + 64];
-    int m = unhex(hex, b, sizeof b);
+    int m = lwt_unhex(hex, b, sizeof b);
     return m == (int)n && (n == 0 || memcmp(p, b, n) == 0);
 }
 
