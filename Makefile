@@ -35,8 +35,10 @@ integration: build-asan
 demo: build
 	@bash scripts/demo.sh build/release
 
+# MQTT broker against mosquitto, then the LoRaWAN end-to-end benchmark (bench/lorawan.sh)
 bench: build
 	@bash bench/run.sh build/release
+	@bash bench/lorawan.sh build/release
 
 fuzz: deps
 	@CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DTE_SANITIZE=ON -DTE_LIBFUZZER=ON >/dev/null

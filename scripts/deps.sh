@@ -7,7 +7,7 @@ PKGS=(
   # build
   build-essential cmake pkg-config curl
   # libraries (see docs/architecture.md for why each)
-  libuv1-dev libssl-dev libhttp-parser-dev libwslay-dev libjansson-dev libinih-dev libsqlite3-dev zlib1g-dev
+  libuv1-dev libssl-dev libhttp-parser-dev libwslay-dev libjansson-dev libinih-dev libsqlite3-dev duktape-dev zlib1g-dev
   # unit tests
   libcmocka-dev
   # integration peers

@@ -11,6 +11,8 @@ trap 'rm -rf "$OUT"' EXIT
 # backend-independent sources only: crypto_openssl.c is the server's AES/CMAC backend
 SRCS=(src/lorawan/crypto.c src/lorawan/frame.c src/lorawan/region.c src/lorawan/airtime.c src/lorawan/lpp.c src/lorawan/adr.c)
 [ -f "$ROOT/src/lorawan/mac.c" ] && SRCS+=(src/lorawan/mac.c)
+# the simulator's end-device stack is the firmware's LoRaWAN stack too
+SRCS+=(src/sim/lw_device.c)
 for s in "${SRCS[@]}"; do
   o="$OUT/$(basename "${s%.c}").o"
   "$CC" -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -std=c11 -ffunction-sections \

@@ -4,5 +4,7 @@
 #define TE_CLI_H
 int cli_serve(int argc, char **argv);
 int cli_broker(int argc, char **argv);
+int cli_lorawan(int argc, char **argv);
+int cli_sim(int argc, char **argv);
 int cli_set_log_level(const char *name);
 #endif

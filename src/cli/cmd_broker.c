@@ -26,6 +26,7 @@ static void usage(FILE *f) {
 int cli_broker(int argc, char **argv) {
     te_config cfg;
     te_config_init(&cfg);
+    cfg.lorawan = false; /* `tinyedge broker` is the broker alone, as mosquitto */
     cfg.http_port = 0;             /* the broker alone serves no HTTP unless asked */
     cfg.mqtt_persistence = false;  /* as mosquitto: persistence only when configured */
     char err[512];

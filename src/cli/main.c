@@ -6,6 +6,8 @@
 static const struct { const char *name, *help; int (*run)(int, char **); } cmds[] = {
     {"serve", "run every service (MQTT broker, HTTP API) on one event loop", cli_serve},
     {"broker", "run the MQTT broker alone, mosquitto-compatible options", cli_broker},
+    {"lorawan", "manage LoRaWAN applications, devices and gateways (the registry)", cli_lorawan},
+    {"sim", "simulate LoRaWAN end devices and packet-forwarder gateways against a server", cli_sim},
 };
 
 static void usage(FILE *f) {

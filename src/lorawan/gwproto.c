@@ -1,6 +1,7 @@
 /* Semtech UDP packet-forwarder protocol codec (see gwproto.h): header checks, the PUSH_DATA rxpk/stat
  * JSON, TX_ACK's txpk_ack, and building PUSH_ACK/PULL_ACK/PULL_RESP. Strict base64 is our own. */
 #include "lorawan/gwproto.h"
+#include "base/b64.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -17,60 +18,6 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) {
         va_end(ap);
     }
     return rc;
-}
-
-/* ---- base64 (standard alphabet; padding optional, but only at the end; zero trailing bits) ---- */
-
-static int b64val(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* decoded length, or -1 if invalid or longer than cap */
-static long b64_decode(const char *s, size_t n, uint8_t *out, size_t cap) {
-    if (n % 4 == 0 && n >= 1 && s[n - 1] == '=') {
-        n--;
-        if (s[n - 1] == '=') n--;
-    }
-    if (n % 4 == 1) return -1;
-    size_t olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
-    if (olen > cap) return -1;
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64val((unsigned char)s[i]);
-        if (v < 0) return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0) return -1; /* non-canonical trailing bits */
-    return (long)o;
-}
-
-static size_t b64_encode(const uint8_t *p, size_t n, char *out) {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n) v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n) v |= p[i + 2];
-        out[o++] = tab[(v >> 18) & 63];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tab[v & 63] : '=';
-    }
-    out[o] = 0;
-    return o;
 }
 
 /* ---- typed JSON member access: 0 found, 1 absent, <0 error (message written) ---- */
@@ -201,7 +148,7 @@ static int parse_rxpk(const ctx *c, json_t *o, lw_gw_rxpk *p) {
     json_t *data = json_object_get(o, "data");
     if (!data) return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "%s.data: missing", c->where);
     if (!json_is_string(data)) return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "%s.data: not a string", c->where);
-    long got = b64_decode(json_string_value(data), json_string_length(data), p->data, sizeof p->data);
+    long got = b64_decode(json_string_value(data), json_string_length(data), p->data, sizeof p->data, 0);
     if (got < 0)
         return fail(c->err, c->errlen, LW_GW_ERR_BASE64, "%s.data: invalid base64 or over %d bytes", c->where,
                     LW_GW_MAX_PAYLOAD);
@@ -463,7 +410,7 @@ int lw_gw_build_pull_resp(const lw_gw_txpk *tx, uint8_t version, uint16_t token,
         return LW_GW_ERR_ARG;
     }
 
-    char b64[(LW_GW_MAX_PAYLOAD + 2) / 3 * 4 + 1];
+    char b64[B64_LEN(LW_GW_MAX_PAYLOAD) + 1];
     b64_encode(tx->data, tx->size, b64);
     int bad = 0;
     json_t *root = json_object();
@@ -507,5 +454,225 @@ int lw_gw_build_pull_resp(const lw_gw_txpk *tx, uint8_t version, uint16_t token,
         *len = LW_GW_HDR_LEN + sl;
     }
     free(s);
+    return rc;
+}
+
+/* ---- gateway side: PUSH_DATA, PULL_DATA, TX_ACK builders and the PULL_RESP decoder ---- */
+
+static int dump_after_hdr(json_t *root, int bad, uint8_t version, uint16_t token, uint8_t ident, const uint8_t eui[8],
+                          uint8_t *out, size_t cap, size_t *len) {
+    char *s = bad ? NULL : json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    json_decref(root);
+    if (!s) return LW_GW_ERR_NOSPACE;
+    size_t sl = strlen(s);
+    int rc = 0;
+    if (cap < LW_GW_EUI_HDR_LEN || cap - LW_GW_EUI_HDR_LEN < sl) {
+        rc = LW_GW_ERR_NOSPACE;
+    } else {
+        put_hdr(out, version, token, ident);
+        memcpy(out + LW_GW_HDR_LEN, eui, 8);
+        memcpy(out + LW_GW_EUI_HDR_LEN, s, sl);
+        *len = LW_GW_EUI_HDR_LEN + sl;
+    }
+    free(s);
+    return rc;
+}
+
+static json_t *rxpk_json(const lw_gw_rxpk *p, int *bad) {
+    json_t *o = json_object();
+    if (!o) return NULL;
+    char b64[B64_LEN(LW_GW_MAX_PAYLOAD) + 1];
+    if (p->has & LW_GW_RX_TIME) set(o, "time", json_string(p->time), bad);
+    if (p->has & LW_GW_RX_TMMS) set(o, "tmms", json_integer((json_int_t)p->tmms), bad);
+    set(o, "tmst", json_integer(p->tmst), bad);
+    if (p->has & LW_GW_RX_CHAN) set(o, "chan", json_integer(p->chan), bad);
+    if (p->has & LW_GW_RX_RFCH) set(o, "rfch", json_integer(p->rfch), bad);
+    set(o, "freq", json_real(p->freq_hz / 1e6), bad);
+    if (p->has & LW_GW_RX_STAT) set(o, "stat", json_integer(p->stat), bad);
+    if (p->modu == LW_GW_MODU_LORA) {
+        char datr[16];
+        snprintf(datr, sizeof datr, "SF%uBW%u", (unsigned)p->sf, (unsigned)p->bw_khz);
+        set(o, "modu", json_string("LORA"), bad);
+        set(o, "datr", json_string(datr), bad);
+        set(o, "codr", json_string(p->codr[0] ? p->codr : "4/5"), bad);
+    } else {
+        set(o, "modu", json_string("FSK"), bad);
+        set(o, "datr", json_integer(p->bitrate), bad);
+        if (p->has & LW_GW_RX_CODR) set(o, "codr", json_string(p->codr), bad);
+    }
+    if (p->has & LW_GW_RX_RSSI) set(o, "rssi", json_integer(p->rssi), bad);
+    if (p->has & LW_GW_RX_RSSIS) set(o, "rssis", json_integer(p->rssis), bad);
+    if (p->has & LW_GW_RX_LSNR) set(o, "lsnr", json_real(round((double)p->lsnr * 10) / 10), bad);
+    set(o, "size", json_integer(p->size), bad);
+    b64_encode(p->data, p->size, b64);
+    set(o, "data", json_string(b64), bad);
+    return o;
+}
+
+int lw_gw_build_push_data(const lw_gw_rxpk *rx, size_t n, const lw_gw_stat *stat, uint8_t version, uint16_t token,
+                          const uint8_t eui[8], uint8_t *out, size_t cap, size_t *len) {
+    if (len) *len = 0;
+    if (!out || !len || !eui || (n && !rx) || n > LW_GW_MAX_RXPK || (version != 1 && version != 2))
+        return LW_GW_ERR_ARG;
+    for (size_t i = 0; i < n; i++) {
+        const lw_gw_rxpk *p = &rx[i];
+        if (p->size > LW_GW_MAX_PAYLOAD || p->freq_hz == 0) return LW_GW_ERR_ARG;
+        if (p->modu == LW_GW_MODU_LORA) {
+            if (p->sf < 5 || p->sf > 12 || (p->bw_khz != 125 && p->bw_khz != 250 && p->bw_khz != 500))
+                return LW_GW_ERR_ARG;
+            if (p->codr[0] && !valid_codr(p->codr)) return LW_GW_ERR_ARG;
+        } else if (p->modu == LW_GW_MODU_FSK) {
+            if (p->bitrate < 500 || p->bitrate > 1000000) return LW_GW_ERR_ARG;
+        } else {
+            return LW_GW_ERR_ARG;
+        }
+    }
+    int bad = 0;
+    json_t *root = json_object();
+    if (!root) return LW_GW_ERR_NOSPACE;
+    if (n) {
+        json_t *arr = json_array();
+        set(root, "rxpk", arr, &bad);
+        for (size_t i = 0; arr && i < n; i++) {
+            json_t *o = rxpk_json(&rx[i], &bad);
+            if (!o || json_array_append_new(arr, o) != 0) bad++;
+        }
+    }
+    if (stat) {
+        json_t *o = json_object();
+        set(root, "stat", o, &bad);
+        if (o) {
+            if (stat->has & LW_GW_ST_TIME) set(o, "time", json_string(stat->time), &bad);
+            if (stat->has & LW_GW_ST_LATI) set(o, "lati", json_real(stat->lati), &bad);
+            if (stat->has & LW_GW_ST_LONG) set(o, "long", json_real(stat->lon), &bad);
+            if (stat->has & LW_GW_ST_ALTI) set(o, "alti", json_integer(stat->alti), &bad);
+            if (stat->has & LW_GW_ST_RXNB) set(o, "rxnb", json_integer(stat->rxnb), &bad);
+            if (stat->has & LW_GW_ST_RXOK) set(o, "rxok", json_integer(stat->rxok), &bad);
+            if (stat->has & LW_GW_ST_RXFW) set(o, "rxfw", json_integer(stat->rxfw), &bad);
+            if (stat->has & LW_GW_ST_ACKR) set(o, "ackr", json_real(stat->ackr), &bad);
+            if (stat->has & LW_GW_ST_DWNB) set(o, "dwnb", json_integer(stat->dwnb), &bad);
+            if (stat->has & LW_GW_ST_TXNB) set(o, "txnb", json_integer(stat->txnb), &bad);
+        }
+    }
+    return dump_after_hdr(root, bad, version, token, LW_GW_PUSH_DATA, eui, out, cap, len);
+}
+
+int lw_gw_build_pull_data(uint8_t version, uint16_t token, const uint8_t eui[8], uint8_t *out, size_t cap, size_t *len) {
+    if (len) *len = 0;
+    if (!out || !len || !eui || (version != 1 && version != 2)) return LW_GW_ERR_ARG;
+    if (cap < LW_GW_EUI_HDR_LEN) return LW_GW_ERR_NOSPACE;
+    put_hdr(out, version, token, LW_GW_PULL_DATA);
+    memcpy(out + LW_GW_HDR_LEN, eui, 8);
+    *len = LW_GW_EUI_HDR_LEN;
+    return 0;
+}
+
+int lw_gw_build_tx_ack(uint16_t token, const uint8_t eui[8], int error, uint8_t *out, size_t cap, size_t *len) {
+    if (len) *len = 0;
+    if (!out || !len || !eui || error < 0 || (size_t)error >= sizeof txerr_names / sizeof txerr_names[0])
+        return LW_GW_ERR_ARG;
+    int bad = 0;
+    json_t *root = json_object(), *ack = json_object();
+    if (!root || !ack) {
+        json_decref(root);
+        json_decref(ack);
+        return LW_GW_ERR_NOSPACE;
+    }
+    set(root, "txpk_ack", ack, &bad);
+    set(ack, "error", json_string(txerr_names[error]), &bad);
+    return dump_after_hdr(root, bad, 2, token, LW_GW_TX_ACK, eui, out, cap, len);
+}
+
+static int get_bool(const ctx *c, json_t *o, const char *key, bool *v) {
+    json_t *j = json_object_get(o, key);
+    if (!j) return 1;
+    if (!json_is_boolean(j)) return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "%s.%s: not a boolean", c->where, key);
+    *v = json_is_true(j);
+    return 0;
+}
+
+static int parse_txpk(const ctx *c, json_t *o, lw_gw_pull_resp *out) {
+    if (!json_is_object(o)) return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "txpk: not an object");
+    lw_gw_txpk *t = &out->tx;
+    int r;
+    long long v;
+    double d;
+    TRY(get_bool(c, o, "imme", &t->imme));
+    TRY(get_int(c, o, "tmst", 0, UINT32_MAX, &v, false));
+    if (r == 0) t->has_tmst = true, t->tmst = (uint32_t)v;
+    TRY(get_int(c, o, "tmms", 0, (long long)1 << 53, &v, false));
+    if (r == 0) t->has_tmms = true, t->tmms = (uint64_t)v;
+    if (!t->imme && !t->has_tmst && !t->has_tmms)
+        return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "txpk: none of imme, tmst, tmms");
+    TRY(get_num(c, o, "freq", 0.000001, 4000.0, &d, true));
+    t->freq_hz = (uint32_t)llround(d * 1e6);
+    TRY(get_int(c, o, "rfch", 0, 255, &v, false));
+    if (r == 0) t->rfch = (uint8_t)v;
+    TRY(get_int(c, o, "powe", -128, 127, &v, false));
+    if (r == 0) t->powe = (int8_t)v;
+    char modu[8];
+    TRY(get_str(c, o, "modu", modu, sizeof modu, true));
+    json_t *datr = json_object_get(o, "datr");
+    if (!datr) return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "txpk.datr: missing");
+    if (!strcmp(modu, "LORA")) {
+        t->modu = LW_GW_MODU_LORA;
+        if (!json_is_string(datr) || !parse_lora_datr(json_string_value(datr), &t->sf, &t->bw_khz))
+            return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "txpk.datr: not a LoRa data rate like \"SF7BW125\"");
+        TRY(get_str(c, o, "codr", out->codr, sizeof out->codr, false));
+        if (r == 1) strcpy(out->codr, "4/5");
+        if (!valid_codr(out->codr)) return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "txpk.codr: unknown coding rate");
+        t->codr = out->codr;
+    } else if (!strcmp(modu, "FSK")) {
+        t->modu = LW_GW_MODU_FSK;
+        TRY(get_int(c, o, "datr", 500, 1000000, &v, true));
+        t->bitrate = (uint32_t)v;
+        TRY(get_int(c, o, "fdev", 0, 1000000, &v, false));
+        if (r == 0) t->fdev = (uint32_t)v;
+    } else {
+        return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "txpk.modu: not LORA or FSK");
+    }
+    TRY(get_bool(c, o, "ipol", &t->ipol));
+    TRY(get_int(c, o, "prea", 0, 65535, &v, false));
+    if (r == 0) t->prea = (uint16_t)v;
+    TRY(get_bool(c, o, "ncrc", &t->ncrc));
+    TRY(get_int(c, o, "size", 0, LW_GW_MAX_PAYLOAD, &v, true));
+    json_t *data = json_object_get(o, "data");
+    if (!data) return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "txpk.data: missing");
+    if (!json_is_string(data)) return fail(c->err, c->errlen, LW_GW_ERR_FIELD, "txpk.data: not a string");
+    long got = b64_decode(json_string_value(data), json_string_length(data), out->data, sizeof out->data, 0);
+    if (got < 0)
+        return fail(c->err, c->errlen, LW_GW_ERR_BASE64, "txpk.data: invalid base64 or over %d bytes", LW_GW_MAX_PAYLOAD);
+    if (got != v) return fail(c->err, c->errlen, LW_GW_ERR_SIZE, "txpk.size: %lld but data holds %ld bytes", v, got);
+    t->size = (uint16_t)got;
+    t->data = out->data;
+    return 0;
+}
+
+int lw_gw_parse_pull_resp(const uint8_t *d, size_t n, lw_gw_pull_resp *out, char *err, size_t errlen) {
+    if (err && errlen) err[0] = 0;
+    if (!out || (!d && n)) return fail(err, errlen, LW_GW_ERR_ARG, "NULL argument");
+    memset(out, 0, sizeof *out);
+    if (n < LW_GW_HDR_LEN) return fail(err, errlen, LW_GW_ERR_TRUNCATED, "datagram of %zu bytes, header needs 4", n);
+    if (d[0] != 1 && d[0] != 2) return fail(err, errlen, LW_GW_ERR_VERSION, "protocol version %u, want 1 or 2", d[0]);
+    if (d[3] != LW_GW_PULL_RESP) return fail(err, errlen, LW_GW_ERR_IDENT, "identifier 0x%02x is not PULL_RESP", d[3]);
+    uint8_t version = d[0];
+    uint16_t token = (uint16_t)(d[1] << 8 | d[2]);
+    int rc = 0;
+    json_t *root = load_body(d + LW_GW_HDR_LEN, n - LW_GW_HDR_LEN, err, errlen, &rc);
+    if (!root) return rc;
+    ctx c = {err, errlen, "txpk"};
+    json_t *t = json_object_get(root, "txpk");
+    if (!t)
+        rc = fail(err, errlen, LW_GW_ERR_FIELD, "txpk: missing");
+    else
+        rc = parse_txpk(&c, t, out);
+    json_decref(root);
+    if (rc < 0) memset(out, 0, sizeof *out);
+    out->version = version;
+    out->token = token;
+    if (rc == 0) {
+        out->tx.data = out->data;
+        if (out->tx.modu == LW_GW_MODU_LORA) out->tx.codr = out->codr;
+    }
     return rc;
 }

@@ -20,6 +20,14 @@
  *   lw_gw_build_ack(version,token,ident,out,cap,&len)  4-byte PUSH_ACK or PULL_ACK datagram
  *   lw_gw_build_pull_resp(tx,version,token,out,cap,&len)  PULL_RESP datagram with {"txpk":{...}}
  *   lw_gw_txerr_name(code)                 "NONE", "TOO_LATE", ... for an LW_GW_TXERR_* code
+ * Gateway side (the simulator's gateways, tests):
+ *   lw_gw_build_push_data(rx,n,stat,version,token,eui,out,cap,&len)  PUSH_DATA with n rxpk (n may be
+ *                                          0) and an optional stat object; LoRa or FSK rxpk
+ *   lw_gw_build_pull_data(version,token,eui,out,cap,&len)  12-byte PULL_DATA keepalive
+ *   lw_gw_build_tx_ack(token,eui,error,out,cap,&len)  v2 TX_ACK; error LW_GW_TXERR_NONE sends
+ *                                          {"txpk_ack":{"error":"NONE"}}, others their name
+ *   lw_gw_parse_pull_resp(d,n,out,err,errlen)  decode a PULL_RESP datagram into *out (zeroed first);
+ *                                          out->tx.data / out->tx.codr point into out itself
  *   lw_gw_strerror(rc)                     short name of an LW_GW_ERR_* code
  * Nothing allocates beyond jansson's transient tree, which is always freed. */
 #ifndef TE_LORAWAN_GWPROTO_H
@@ -159,9 +167,24 @@ typedef struct {
     const uint8_t *data;
 } lw_gw_txpk;
 
+/* A decoded PULL_RESP: the txpk with its payload owned here (tx.data == data, tx.codr == codr;
+ * re-point them after copying the struct). */
+typedef struct {
+    uint8_t version;
+    uint16_t token;
+    lw_gw_txpk tx;
+    char codr[8];
+    uint8_t data[LW_GW_MAX_PAYLOAD];
+} lw_gw_pull_resp;
+
 int lw_gw_parse(const uint8_t *d, size_t n, lw_gw_msg *out, char *err, size_t errlen);
 int lw_gw_build_ack(uint8_t version, uint16_t token, uint8_t ident, uint8_t *out, size_t cap, size_t *len);
 int lw_gw_build_pull_resp(const lw_gw_txpk *tx, uint8_t version, uint16_t token, uint8_t *out, size_t cap, size_t *len);
+int lw_gw_build_push_data(const lw_gw_rxpk *rx, size_t n, const lw_gw_stat *stat, uint8_t version, uint16_t token,
+                          const uint8_t eui[8], uint8_t *out, size_t cap, size_t *len);
+int lw_gw_build_pull_data(uint8_t version, uint16_t token, const uint8_t eui[8], uint8_t *out, size_t cap, size_t *len);
+int lw_gw_build_tx_ack(uint16_t token, const uint8_t eui[8], int error, uint8_t *out, size_t cap, size_t *len);
+int lw_gw_parse_pull_resp(const uint8_t *d, size_t n, lw_gw_pull_resp *out, char *err, size_t errlen);
 const char *lw_gw_txerr_name(int code);
 const char *lw_gw_strerror(int rc);
 

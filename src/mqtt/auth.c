@@ -2,6 +2,7 @@
  * (anonymous list, user blocks, %c/%u patterns) with their own topic-matching helpers.
  * Behaviour follows the mosquitto.conf(5) man page and what mosquitto 2.0.11 was observed to do. */
 #include "mqtt/auth.h"
+#include "base/b64.h"
 
 #include "base/log.h"
 
@@ -102,44 +103,9 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen) 
     return buf;
 }
 
-/* ---------------------------------------------------------------- base64 (strict, padded) */
-
-static int b64_val(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/* Decode exactly `want` bytes from padded base64 of the exact matching length; 0 or -1. */
+/* exactly `want` bytes from padded base64 of the matching length; 0 or -1 */
 static int b64_decode_exact(const char *s, size_t n, uint8_t *out, size_t want) {
-    if (n != 4 * ((want + 2) / 3)) return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        uint32_t w = 0;
-        int pad = 0;
-        for (int k = 0; k < 4; k++) {
-            char c = s[i + (size_t)k];
-            int v;
-            if (c == '=') {
-                if (i + 4 != n || k < 2) return -1;
-                pad++;
-                v = 0;
-            } else {
-                if (pad) return -1;
-                v = b64_val((unsigned char)c);
-                if (v < 0) return -1;
-            }
-            w = (w << 6) | (uint32_t)v;
-        }
-        for (int b = 0; b < 3 - pad; b++) {
-            if (o >= want) return -1;
-            out[o++] = (uint8_t)(w >> (16 - 8 * b));
-        }
-    }
-    return o == want ? 0 : -1;
+    return n == B64_LEN(want) && b64_decode(s, n, out, want, B64_PADDED) == (long)want ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- password file */

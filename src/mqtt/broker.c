@@ -80,7 +80,7 @@ void mqtt_broker_set_store(mqtt_broker *b, struct mqtt_store *st) { b->store = s
 
 const mqtt_broker_stats *mqtt_broker_stats_get(mqtt_broker *b) {
     b->st.retained_count = b->retained.count;
-    b->st.sessions_count = b->sessions.count;
+    b->st.sessions_count = b->sessions.count - b->internal_count;
     return &b->st;
 }
 
@@ -419,7 +419,11 @@ int mqtt_broker_subscribe_internal(mqtt_broker *b, const char *filter, mqtt_inte
     b->all_sessions = s;
     hmap_put(&b->sessions, s->id, s->id_len, s);
     bool existed;
-    return session_add_sub(b, s, filter, 2 | 0x08, 0, &existed); /* QoS and retain flag as published */
+    int rc = session_add_sub(b, s, filter, 2 | 0x08, 0, &existed); /* QoS and retain flag as published */
+    /* in-process subscribers are not clients: $SYS and /metrics count clients' subscriptions only */
+    if (rc == 0 && !existed && b->st.subscriptions_count) b->st.subscriptions_count--;
+    b->internal_count++;
+    return rc;
 }
 
 static void publish_sys(mqtt_broker *b, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

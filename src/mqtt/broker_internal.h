@@ -164,6 +164,7 @@ struct mqtt_broker {
     uint64_t load_prev[8];
     double load_avg[8][3];
     uint32_t internal_seq;
+    size_t internal_count; /* in-process subscriber sessions (not counted as sessions) */
     bool retry_blocked;
     bool congested;            /* set while routing: a subscriber's transport is above high water */
     mqtt_session *route_from;  /* the publisher of the message being routed */

@@ -28,6 +28,11 @@
  *                                                     the MQTT store writes its log there so no
  *                                                     acknowledgement leaves before its data is written)
  *
+ *   UDP (gateways' packet forwarder protocol): net_udp_open(loop, bind, port, cb, ud, &u, err, n)
+ *   binds a datagram socket (port 0 = any free one) and calls cb(ud, from, fromlen, p, n) per
+ *   datagram; net_udp_send(u, to, p, n) sends one now (dropped with a count if the kernel queue is
+ *   full: datagrams are unreliable anyway); net_udp_port(u); net_udp_close(u).
+ *
  *   HTTP/1.1 server (http-parser): net_http_listen(loop, bind, port, handler, ud, &l, err, n)
  *   The handler gets each complete request and must answer it, now or later, with
  *   net_http_respond(req, status, content_type, extra_headers, body, len), or upgrade it with
@@ -105,6 +110,16 @@ const char *net_conn_peer(const net_conn *c);
 const char *net_conn_tls_cn(const net_conn *c);
 const char *net_conn_kind(const net_conn *c);
 void net_before_flush(uv_loop_t *loop, void (*fn)(void *ud), void *ud);
+
+/* UDP */
+typedef struct net_udp net_udp;
+typedef void (*net_udp_cb)(void *ud, const struct sockaddr *from, unsigned fromlen, const uint8_t *p, size_t n);
+int net_udp_open(uv_loop_t *loop, const char *bind, int port, net_udp_cb cb, void *ud, net_udp **out, char *err,
+                 size_t errlen);
+int net_udp_send(net_udp *u, const struct sockaddr *to, const uint8_t *p, size_t n);
+int net_udp_port(const net_udp *u);
+uint64_t net_udp_send_drops(const net_udp *u);
+void net_udp_close(net_udp *u);
 
 /* HTTP */
 typedef struct net_http_req net_http_req;

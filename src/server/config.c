@@ -24,6 +24,8 @@ static const opt opts[] = {
     O("bind", T_STR, bind, "0.0.0.0", "address every listener binds to"),
     O("log_level", T_STR, log_level, "info", "debug, info, notice, warn or error"),
     O("http_port", T_INT, http_port, "8080", "HTTP API: /health, /metrics (0 = off)"),
+    O("http_api_key", T_STR, http_api_key, NULL,
+      "token for /api/ (Authorization: Bearer TOKEN); unset = /api/ only from this machine (loopback)"),
     O("mqtt_port", T_INT, mqtt_port, "1883", "MQTT over TCP (0 = off)"),
     O("mqtt_tls_port", T_INT, mqtt_tls_port, "0", "MQTT over TLS (needs mqtt_certfile, mqtt_keyfile)"),
     O("mqtt_ws_port", T_INT, mqtt_ws_port, "0", "MQTT over WebSocket, subprotocol mqtt"),
@@ -53,6 +55,20 @@ static const opt opts[] = {
       "seconds offline after which a never-expiring session is removed (0 = never)"),
     O("mqtt_allow_zero_length_clientid", T_BOOL, mqtt_allow_zero_length_clientid, "true",
       "assign an id to clients that send none (3.1.1 clean, 5.0)"),
+    O("lorawan", T_BOOL, lorawan, "true", "LoRaWAN gateway bridge and network/join/application server"),
+    O("udp_port", T_INT, udp_port, "1700", "Semtech UDP packet forwarder port for LoRaWAN gateways (0 = off)"),
+    O("lorawan_tenant", T_STR, lorawan_tenant, "ttn", "tenant in MQTT topics v3/{app}@{tenant}/devices/{dev}/..."),
+    O("lorawan_net_id", T_STR, lorawan_net_id, "000013", "NetID (6 hex digits); DevAddrs are allocated in its prefix"),
+    O("lorawan_cluster_id", T_STR, lorawan_cluster_id, "tinyedge", "network_ids.cluster_id in uplink messages"),
+    O("lorawan_dedup_ms", T_INT, lorawan_dedup_ms, "200", "deduplication window for an uplink heard by several gateways"),
+    O("lorawan_rx1_delay", T_INT, lorawan_rx1_delay, "1", "RX1 delay in seconds given to devices at join (1..15)"),
+    O("lorawan_adr_margin_db", T_INT, lorawan_adr_margin_db, "10", "ADR installation margin in dB"),
+    O("lorawan_confirmed_retries", T_INT, lorawan_confirmed_retries, "3", "confirmed downlink retries before down/failed"),
+    O("lorawan_formatter_timeout_ms", T_INT, lorawan_formatter_timeout_ms, "100", "time limit of a JavaScript payload formatter call"),
+    O("lorawan_formatter_memory_mb", T_INT, lorawan_formatter_memory_mb, "16", "memory limit of a JavaScript payload formatter"),
+    O("lorawan_allow_unknown_gateways", T_BOOL, lorawan_allow_unknown_gateways, "true", "accept gateways that are not registered"),
+    O("lorawan_mqtt_private", T_BOOL, lorawan_mqtt_private, "false",
+      "v3/{app}@{tenant}/# only for that application's API key (user {app}@{tenant}); else open to all clients"),
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -143,6 +159,7 @@ static int ini_cb(void *ud, const char *section, const char *name, const char *v
     else snprintf(key, sizeof key, "%s_%s", section, name);
     for (char *p = key; *p; p++) if (*p == '-') *p = '_';
     const opt *o = find_opt(key);
+    if (!o && section[0]) o = find_opt(name); /* [lorawan] udp_port = ... */
     if (!o) {
         LOG_WARN("config", "event=unknown_key key=%s (ignored)", key);
         return 1;

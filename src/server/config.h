@@ -58,6 +58,7 @@ typedef struct te_config {
     char *bind;
     char *log_level;
     int http_port;
+    char *http_api_key;
     /* [mqtt] */
     int mqtt_port, mqtt_tls_port, mqtt_ws_port, mqtt_wss_port;
     char *mqtt_certfile, *mqtt_keyfile, *mqtt_cafile;
@@ -75,6 +76,13 @@ typedef struct te_config {
     bool mqtt_queue_qos0_messages;
     int mqtt_max_queued_bytes, mqtt_max_connections, mqtt_persistent_client_expiration;
     bool mqtt_allow_zero_length_clientid;
+    /* [lorawan] */
+    bool lorawan;                     /* gateway bridge + network/join/application server */
+    int udp_port;                     /* Semtech UDP packet forwarder port */
+    char *lorawan_tenant, *lorawan_net_id, *lorawan_cluster_id;
+    int lorawan_dedup_ms, lorawan_rx1_delay, lorawan_adr_margin_db, lorawan_confirmed_retries;
+    int lorawan_formatter_timeout_ms, lorawan_formatter_memory_mb;
+    bool lorawan_allow_unknown_gateways, lorawan_mqtt_private;
     /* explicit listeners (mosquitto.conf `listener`), else derived from the ports */
     te_listener listeners[TE_MAX_LISTENERS];
     int nlisteners;

@@ -1,8 +1,10 @@
 /* server/http_api: /health and Prometheus /metrics on the http port (see http_api.h). */
 #include "server/http_api.h"
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "base/buf.h"
 #include "base/clock.h"
@@ -10,8 +12,19 @@
 
 typedef struct api_ctx {
     mqtt_broker *broker;
+    const char *api_key;
     uint64_t started;
+    int (*ext)(net_http_req *req, void *ud);
+    void (*ext_metrics)(buf_t *b, void *ud);
+    void *ext_ud;
 } api_ctx;
+static api_ctx ctx;
+
+void te_http_api_set_ext(int (*handler)(net_http_req *req, void *ud), void (*metrics)(buf_t *b, void *ud), void *ud) {
+    ctx.ext = handler;
+    ctx.ext_metrics = metrics;
+    ctx.ext_ud = ud;
+}
 
 static void metric(buf_t *b, const char *name, const char *type, const char *help, uint64_t v) {
     char line[512];
@@ -53,8 +66,24 @@ static void serve_metrics(net_http_req *req, api_ctx *x) {
     metric(&b, "tinyedge_mqtt_messages_queued", "gauge", "Messages queued for sessions.", st->queued_count);
     metric(&b, "tinyedge_mqtt_messages_inflight", "gauge", "QoS 1/2 messages in flight.", st->inflight_count);
     metric(&b, "tinyedge_mqtt_protocol_errors_total", "counter", "Connections closed for protocol errors.", st->protocol_errors);
+    if (x->ext_metrics) x->ext_metrics(&b, x->ext_ud);
     net_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
     buf_free(&b);
+}
+
+/* /api/: a bearer token when http_api_key is set, else loopback peers only */
+static bool api_allowed(const net_http_req *req, const api_ctx *x) {
+    if (x->api_key) {
+        const char *h = net_http_header(req, "Authorization");
+        if (!h || strncasecmp(h, "Bearer ", 7)) return false;
+        const char *t = h + 7;
+        size_t a = strlen(t), b = strlen(x->api_key);
+        unsigned char diff = (unsigned char)(a != b);
+        for (size_t i = 0; i < a && i < b; i++) diff |= (unsigned char)(t[i] ^ x->api_key[i]);
+        return diff == 0;
+    }
+    const char *p = req->peer ? req->peer : "";
+    return !strncmp(p, "127.", 4) || !strncmp(p, "[::1]", 5) || !strncmp(p, "[::ffff:127.", 12);
 }
 
 static void handler(net_http_req *req, void *ud) {
@@ -70,6 +99,13 @@ static void handler(net_http_req *req, void *ud) {
     } else if (!strcmp(req->path, "/health") || !strcmp(req->path, "/metrics")) {
         const char *b = "{\"error\":\"method not allowed\"}\n";
         net_http_respond(req, 405, "application/json", "Allow: GET, HEAD\r\n", b, strlen(b));
+    } else if (!strncmp(req->path, "/api/", 5) && !api_allowed(req, x)) {
+        const char *b = x->api_key ? "{\"error\":\"unauthorized: Authorization: Bearer <http_api_key> required\"}\n"
+                                   : "{\"error\":\"forbidden: the API answers only loopback clients unless http_api_key is set\"}\n";
+        net_http_respond(req, x->api_key ? 401 : 403, "application/json",
+                         x->api_key ? "WWW-Authenticate: Bearer\r\n" : NULL, b, strlen(b));
+    } else if (x->ext && x->ext(req, x->ext_ud)) {
+        /* answered by a service (LoRaWAN REST, ...) */
     } else {
         const char *b = "{\"error\":\"not found\"}\n";
         net_http_respond(req, 404, "application/json", NULL, b, strlen(b));
@@ -78,8 +114,8 @@ static void handler(net_http_req *req, void *ud) {
 
 int te_http_api_start(uv_loop_t *loop, const te_config *cfg, mqtt_broker *b, net_listener **out, char *err,
                       size_t errlen) {
-    static api_ctx ctx;
     ctx.broker = b;
+    ctx.api_key = cfg->http_api_key && cfg->http_api_key[0] ? cfg->http_api_key : NULL;
     ctx.started = te_mono_ms();
     if (net_http_listen(loop, cfg->bind, cfg->http_port, handler, &ctx, out, err, errlen)) return -1;
     LOG_NOTICE("server", "event=listening service=http bind=%s port=%d", cfg->bind, net_listener_port(*out));

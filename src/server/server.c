@@ -16,6 +16,7 @@
 #include "server/bridge.h"
 #include "server/mqtt_auth_glue.h"
 #include "server/http_api.h"
+#include "server/lorawan.h"
 
 typedef struct listener_ctx {
     struct te_server *srv;
@@ -37,6 +38,7 @@ typedef struct te_server {
     uv_timer_t tick;
     uv_idle_t resume;
     uv_signal_t sigint, sigterm;
+    te_lorawan *lorawan;
     uint64_t last_compact, last_autosave;
     bool stopping;
 } te_server;
@@ -123,6 +125,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
     mqtt_broker_shutdown(s->broker);
     for (int i = 0; i < s->nlisteners; i++) if (s->listeners[i].l) net_listener_close(s->listeners[i].l);
     if (s->http) net_listener_close(s->http);
+    te_lorawan_stop(s->lorawan);
     uv_timer_stop(&s->tick);
     uv_idle_stop(&s->resume);
     uv_signal_stop(&s->sigint);
@@ -227,6 +230,15 @@ int te_server_run(te_config *cfg) {
         }
     }
 
+    if (cfg->lorawan) {
+        if (te_lorawan_start(s->loop, cfg, s->broker, &s->lorawan, err, sizeof err)) {
+            LOG_ERROR("server", "event=lorawan_failed err=\"%s\"", err);
+            return 1;
+        }
+        te_http_api_set_ext(te_lorawan_http, te_lorawan_metrics, s->lorawan);
+        te_auth_set_ext(s->auth, te_lorawan_mqtt_auth, te_lorawan_mqtt_acl, s->lorawan);
+    }
+
     /* bridges last: they publish into the broker and need the loop */
     for (int i = 0; i < cfg->nbridges; i++) {
         te_bridge_opts bo = {(uint32_t)cfg->mqtt_max_inflight_messages,
@@ -266,6 +278,7 @@ int te_server_run(te_config *cfg) {
         mqtt_store_close(s->store);
     }
     mqtt_broker_set_store(s->broker, NULL);
+    te_lorawan_free(s->lorawan);
     mqtt_broker_free(s->broker);
     for (int i = 0; i < s->nbridges; i++) te_bridge_free(s->bridges[i]);
     te_auth_free(s->auth);

@@ -21,6 +21,14 @@ def free_port():
     return port
 
 
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def wait_port(port, timeout=15.0, proc=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -42,6 +50,7 @@ class Server:
         self.data_dir = str(tmp_path / "data")
         self.mqtt_port = free_port()
         self.http_port = free_port()
+        self.udp_port = free_udp_port()
         self.mode = mode
         self.args = list(args)
         self.extra_ports = dict(extra_ports)
@@ -52,6 +61,7 @@ class Server:
         if self.mode == "serve":
             return [TE_BIN, "serve", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
                     "--mqtt-port", str(self.mqtt_port), "--http-port", str(self.http_port),
+                    "--udp-port", str(self.udp_port),
                     "--mqtt-sys-interval", "1"] + self.args
         return [TE_BIN, "broker"] + self.args
 

@@ -1,7 +1,7 @@
 """`tinyedge serve` configuration: flags, an INI file with the same keys, and what it refuses."""
 import subprocess
 
-from conftest import TE_BIN, Server, free_port, wait_port
+from conftest import TE_BIN, Server, free_port, free_udp_port, wait_port
 from mqttc import Client, V5
 
 
@@ -23,7 +23,9 @@ def test_ini_file_with_sections(tmp_path):
                    "port = %d\n"
                    "max_inflight_messages = 7\n"
                    "fsync = always\n"
-                   "unknown_thing = 1\n" % (tmp_path / "d", http_port, mqtt_port))
+                   "unknown_thing = 1\n"
+                   "[lorawan]\n"
+                   "udp_port = %d\n" % (tmp_path / "d", http_port, mqtt_port, free_udp_port()))
     srv = Server(tmp_path)
     srv.mqtt_port, srv.http_port = mqtt_port, http_port
     srv.cmdline = lambda: [TE_BIN, "serve", "--config", str(ini)]
