@@ -1,6 +1,7 @@
 /* LoRa/FSK time on air (integer arithmetic, exact to the microsecond for the LoRaWAN bandwidths)
  * and the per-band duty-cycle tracker. Pure C11, no allocation; also built for Cortex-M4. */
 #include "lorawan/airtime.h"
+#include <string.h>
 
 bool lw_ldro_needed(uint8_t sf, uint32_t bw_hz) {
     /* Tsym = 2^SF / BW > 16 ms  <=>  2^SF * 1000 > 16 * BW */
@@ -93,6 +94,54 @@ int lw_dc_record(lw_dc_tracker *t, uint32_t freq_hz, uint64_t start_us, uint32_t
     if (band_free > t->band_free_us[b]) t->band_free_us[b] = band_free;
     uint64_t agg_free = end + lw_dc_off_time_us(airtime_us, t->agg_inverse);
     if (agg_free > t->agg_free_us) t->agg_free_us = agg_free;
+    return 0;
+}
+
+/* ---- sliding one-hour window (gateways) ---- */
+
+void lw_dcw_init(lw_dc_window *w, const lw_region *r) {
+    memset(w, 0, sizeof *w);
+    w->r = r;
+}
+
+/* move the window so that bucket `b` exists; false if b is older than the window */
+static bool dcw_slot(lw_dc_window *w, uint64_t b, unsigned *slot) {
+    if (b > w->newest) {
+        uint64_t gap = b - w->newest;
+        if (gap >= LW_DCW_BUCKETS) gap = LW_DCW_BUCKETS;
+        for (uint64_t k = 1; k <= gap; k++)
+            for (unsigned band = 0; band < LW_REGION_BANDS_MAX; band++)
+                w->used_us[band][(w->newest + k) % LW_DCW_BUCKETS] = 0;
+        w->newest = b;
+    }
+    if (w->newest - b >= LW_DCW_BUCKETS) return false;
+    *slot = (unsigned)(b % LW_DCW_BUCKETS);
+    return true;
+}
+
+static int dcw_band(const lw_dc_window *w, uint32_t freq_hz) {
+    if (!w || !w->r) return -1;
+    const lw_band *b = lw_region_band_of(w->r, freq_hz);
+    return b ? lw_region_band_index(w->r, b) : -1;
+}
+
+bool lw_dcw_can_tx(lw_dc_window *w, uint32_t freq_hz, uint64_t start_us, uint32_t airtime_us) {
+    int band = dcw_band(w, freq_hz);
+    if (band < 0) return false;
+    unsigned slot;
+    if (!dcw_slot(w, start_us / LW_DCW_BUCKET_US, &slot)) return false;
+    uint64_t used = 0;
+    for (unsigned i = 0; i < LW_DCW_BUCKETS; i++) used += w->used_us[band][i];
+    uint64_t share = 3600ull * 1000000ull / (w->r->bands[band].dc_inverse ? w->r->bands[band].dc_inverse : 1);
+    return used + airtime_us <= share;
+}
+
+int lw_dcw_record(lw_dc_window *w, uint32_t freq_hz, uint64_t start_us, uint32_t airtime_us) {
+    int band = dcw_band(w, freq_hz);
+    if (band < 0) return w && w->r ? LW_REGION_ERR_NO_BAND : LW_REGION_ERR_ARG;
+    unsigned slot;
+    if (!dcw_slot(w, start_us / LW_DCW_BUCKET_US, &slot)) return 0;
+    w->used_us[band][slot] += airtime_us;
     return 0;
 }
 

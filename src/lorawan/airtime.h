@@ -27,6 +27,13 @@
  *                                              UINT64_MAX if freq lies in no band of the region
  *   lw_dc_can_tx(t,freq,now)                   lw_dc_next_tx_us(t,freq,now) == now
  *   lw_dc_record(t,freq,start,airtime)         account a frame sent at start; 0 or LW_REGION_ERR_NO_BAND
+ *   lw_dcw_init(w,r)                          a sliding-window duty-cycle account (gateways): per band, the
+ *                                              airtime of the last hour in 60 one-minute buckets; ETSI EN
+ *                                              300 220 measures duty cycle over one hour, so bursts are
+ *                                              allowed as long as the hour's total stays within the band's
+ *                                              share (1 %: 36 s), as The Things Stack schedules gateways
+ *   lw_dcw_can_tx(w,freq,start_us,air_us)     true if air_us more at start_us keeps the band within its share
+ *   lw_dcw_record(w,freq,start_us,air_us)     account a transmission; LW_REGION_ERR_NO_BAND outside the bands
  *   lw_join_backoff_inverse(since_first_us)    JoinRequest backoff duty cycle (TS001-1.0.4 retransmission backoff):
  *                                              1 % first hour, 0.1 % up to 11 h, then 0.01 %
  */
@@ -47,6 +54,14 @@ typedef struct {
     uint32_t agg_inverse;                       /* 1 = no aggregated limit */
 } lw_dc_tracker;
 
+#define LW_DCW_BUCKETS 60
+#define LW_DCW_BUCKET_US 60000000ull
+typedef struct {
+    const lw_region *r;
+    uint64_t newest; /* bucket number (start_us / LW_DCW_BUCKET_US) of the newest bucket */
+    uint32_t used_us[LW_REGION_BANDS_MAX][LW_DCW_BUCKETS];
+} lw_dc_window;
+
 uint32_t lw_airtime_us(uint8_t sf, uint32_t bw_hz, uint16_t payload_len, uint8_t coding_rate, bool crc,
                        bool explicit_header, uint16_t preamble);
 uint32_t lw_airtime_lora_us(uint8_t sf, uint32_t bw_hz, uint16_t payload_len, uint8_t coding_rate, bool crc,
@@ -61,6 +76,9 @@ void lw_dc_set_aggregated(lw_dc_tracker *t, uint32_t inverse);
 uint64_t lw_dc_next_tx_us(const lw_dc_tracker *t, uint32_t freq_hz, uint64_t now_us);
 bool lw_dc_can_tx(const lw_dc_tracker *t, uint32_t freq_hz, uint64_t now_us);
 int lw_dc_record(lw_dc_tracker *t, uint32_t freq_hz, uint64_t start_us, uint32_t airtime_us);
+void lw_dcw_init(lw_dc_window *w, const lw_region *r);
+bool lw_dcw_can_tx(lw_dc_window *w, uint32_t freq_hz, uint64_t start_us, uint32_t airtime_us);
+int lw_dcw_record(lw_dc_window *w, uint32_t freq_hz, uint64_t start_us, uint32_t airtime_us);
 uint32_t lw_join_backoff_inverse(uint64_t since_first_us);
 
 #endif

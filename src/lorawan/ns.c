@@ -396,7 +396,13 @@ void ns_correlation_id(lw_ns *ns, const char *prefix, char *out, size_t cap) {
     for (int i = 17; i >= 10; i--) { u[i] = b32[hi & 31]; hi >>= 5; }
     for (int i = 25; i >= 18; i--) { u[i] = b32[lo & 31]; lo >>= 4; }
     u[26] = 0;
-    snprintf(out, cap, "%s%s", prefix, u);
+    size_t pl = strlen(prefix);
+    if (pl + 27 > cap) {
+        if (cap) out[0] = 0;
+        return;
+    }
+    memcpy(out, prefix, pl);
+    memcpy(out + pl, u, 27);
 }
 
 void ns_session_key_id(const lw_session *s, uint8_t out[16]) {

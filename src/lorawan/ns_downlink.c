@@ -120,13 +120,13 @@ static ns_tx *tx_track(lw_ns *ns, ns_gw *gw, uint16_t token, ns_dev *d, uint64_t
     return t;
 }
 
-static bool dc_allows(ns_gw *gw, const lw_region *r, uint32_t freq, uint64_t start_us) {
+static bool dc_allows(ns_gw *gw, const lw_region *r, uint32_t freq, uint64_t start_us, uint32_t air) {
     if (!gw->dc_init) {
-        lw_dc_init(&gw->dc, r);
+        lw_dcw_init(&gw->dc, r);
         gw->dc_init = true;
     }
     if (gw->dc.r != r) return true; /* a gateway serving several regions: not tracked */
-    return lw_dc_can_tx(&gw->dc, freq, start_us);
+    return lw_dcw_can_tx(&gw->dc, freq, start_us, air);
 }
 
 /* a gateway transmits one frame at a time: is [start, start+air) free of scheduled downlinks? */
@@ -138,7 +138,7 @@ static bool gw_free(const ns_gw *gw, uint64_t start, uint32_t air) {
 
 static void dc_record(ns_gw *gw, const lw_region *r, uint32_t freq, uint64_t start_us, int dr, size_t len) {
     uint32_t air = lw_region_airtime_us(r, dr, (uint16_t)len, false);
-    if (gw->dc_init && gw->dc.r == r) lw_dc_record(&gw->dc, freq, start_us, air);
+    if (gw->dc_init && gw->dc.r == r) lw_dcw_record(&gw->dc, freq, start_us, air);
     int slot = 0;
     for (int i = 1; i < 8; i++)
         if (gw->busy_end[i] < gw->busy_end[slot]) slot = i; /* the oldest (or an empty) slot */
@@ -154,10 +154,10 @@ static int pick_window(ns_gw *gw, const lw_region *r, const ns_up *u, const ns_r
     bool fit1 = dr1 >= 0 && freq1 && lw_region_max_payload_ex(r, dr1, false, false, &m1, &n1) == 0 && phy_len - 5 <= m1;
     bool fit2 = lw_region_max_payload_ex(r, dr2, false, false, &m2, &n2) == 0 && phy_len - 5 <= m2;
     uint64_t s1 = tx_start_us(u, rx, tmst1, now), s2 = tx_start_us(u, rx, tmst2, now);
-    if (fit1 && dc_allows(gw, r, freq1, s1) && gw_free(gw, s1, lw_region_airtime_us(r, dr1, (uint16_t)phy_len, false)))
-        return 0;
-    if (fit2 && dc_allows(gw, r, freq2, s2) && gw_free(gw, s2, lw_region_airtime_us(r, dr2, (uint16_t)phy_len, false)))
-        return 1;
+    uint32_t a1 = fit1 ? lw_region_airtime_us(r, dr1, (uint16_t)phy_len, false) : 0;
+    uint32_t a2 = fit2 ? lw_region_airtime_us(r, dr2, (uint16_t)phy_len, false) : 0;
+    if (fit1 && dc_allows(gw, r, freq1, s1, a1) && gw_free(gw, s1, a1)) return 0;
+    if (fit2 && dc_allows(gw, r, freq2, s2, a2) && gw_free(gw, s2, a2)) return 1;
     if (fit1 || fit2) *dc_block = true;
     return -1;
 }

@@ -7,6 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* bounded string copy (hot path: no printf machinery) */
+static void copy_str(char *dst, size_t cap, const char *src) {
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 static ns_up *up_alloc(lw_ns *ns) {
     ns_up *u = ns->up_free;
     if (u) ns->up_free = u->next;
@@ -35,7 +42,7 @@ static void add_rx(ns_up *u, ns_gw *gw, const lw_gw_rxpk *p, int64_t wall) {
     memset(r, 0, sizeof *r);
     r->gw = gw;
     r->tmst = p->tmst;
-    if (p->has & LW_GW_RX_TIME) snprintf(r->time, sizeof r->time, "%s", p->time);
+    if (p->has & LW_GW_RX_TIME) copy_str(r->time, sizeof r->time, p->time);
     r->rssi = (p->has & LW_GW_RX_RSSI) ? p->rssi : 0;
     r->has_rssis = (p->has & LW_GW_RX_RSSIS) != 0;
     r->rssis = p->rssis;
@@ -77,7 +84,7 @@ static void on_rxpk(lw_ns *ns, ns_gw *gw, const lw_gw_rxpk *p, uint64_t now) {
     u->sf = p->sf;
     u->bw_khz = p->bw_khz;
     u->bitrate = p->bitrate;
-    snprintf(u->codr, sizeof u->codr, "%s", (p->has & LW_GW_RX_CODR) ? p->codr : "4/5");
+    copy_str(u->codr, sizeof u->codr, (p->has & LW_GW_RX_CODR) ? p->codr : "4/5");
     add_rx(u, gw, p, wall);
     if (ns->conf.dedup_ms == 0) {
         ns_process_uplink(ns, u, now);

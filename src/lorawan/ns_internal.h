@@ -27,7 +27,7 @@ typedef struct ns_gw {
     lw_gw_stat stat;
     uint64_t rx, tx;
     bool dc_init;
-    lw_dc_tracker dc;
+    lw_dc_window dc; /* the gateway's duty cycle per band over the last hour */
     uint64_t busy_start[8], busy_end[8]; /* downlinks scheduled on this gateway (monotonic us) */
     uint16_t token;
 } ns_gw;

@@ -109,9 +109,6 @@ void ns_process_join(lw_ns *ns, ns_up *u, const lw_frame *f, uint64_t now) {
     s->rx2_freq_hz = d->region->rx2_freq_hz;
     s->rx1_delay_s = ns->conf.rx1_delay_s;
     lw_adr_init(&s->adr);
-    d->adr_req_pending = false;
-    d->mac_out_len = 0;
-    ns_queue_clear(ns, d); /* TTS also drops the queue on a new session (it was encrypted for the old one) */
     ns_dev_index_addr(ns, d);
 
     lw_frame ja;
@@ -133,9 +130,19 @@ void ns_process_join(lw_ns *ns, ns_up *u, const lw_frame *f, uint64_t now) {
         ns_note(ns, NS_C_BAD_FRAME, now, "%s/%s: JoinAccept: %s", d->r.app_id, d->r.dev_id, err);
         return;
     }
+    if (ns_send_join_accept(ns, d, u, up_dr, phy, len, now) != 0) {
+        /* no gateway can answer now: the device keeps whatever it had and will try again */
+        *s = old;
+        ns_dev_index_addr(ns, d);
+        ns->st.join_rejected++;
+        ns_event(ns, "drop", d, "JoinRequest (DevNonce %u) not answered: no downlink possible", f->dev_nonce);
+        return;
+    }
     ns->st.joins++;
+    d->adr_req_pending = false;
+    d->mac_out_len = 0;
+    ns_queue_clear(ns, d); /* TTS also drops the queue on a new session (it was encrypted for the old one) */
     ns_dev_dirty(ns, d);
-    ns_send_join_accept(ns, d, u, up_dr, phy, len, now);
 
     lw_as_ids ids;
     ns_ids(ns, d, &ids);

@@ -86,7 +86,7 @@ static int64_t io_wall_us(void *ud) {
 }
 
 static void io_event(void *ud, const char *kind, const char *app, const char *dev, const char *detail) {
-    LOG_INFO("lorawan", "event=%s app=%s dev=%s %s", kind, app, dev, detail);
+    LOG_DEBUG("lorawan", "event=%s app=%s dev=%s %s", kind, app, dev, detail);
 }
 
 /* ---- timers ---- */
@@ -172,7 +172,7 @@ static void work_saved(uv_work_t *w, int status) {
     l->work_busy = false;
 }
 
-/* the loop's write-back, every 250 ms: on the thread pool, so SQLite's commit and checkpoint
+/* the loop's write-back, every second: on the thread pool, so SQLite's commit and checkpoint
  * (fsync) never stall the loop */
 static void on_flush(uv_timer_t *t) {
     te_lorawan *l = t->data;
@@ -548,7 +548,7 @@ int te_lorawan_start(uv_loop_t *loop, const te_config *cfg, mqtt_broker *b, te_l
     uv_timer_init(loop, &l->flush);
     uv_timer_init(loop, &l->poll);
     l->tick.data = l->flush.data = l->poll.data = l;
-    uv_timer_start(&l->flush, on_flush, 250, 250);
+    uv_timer_start(&l->flush, on_flush, 1000, 1000);
     uv_timer_start(&l->poll, on_poll, 1000, 1000);
     l->timers = true;
     LOG_NOTICE("server", "event=listening service=lorawan-udp bind=%s port=%d devices=%zu tenant=%s", cfg->bind,

@@ -204,8 +204,34 @@ static void dc_us915_unlimited(void **s) {
     assert_true(lw_dc_can_tx(&t, 923300000, air));
 }
 
+
+/* gateways: ETSI's duty cycle over one hour, bursts allowed */
+static void test_dc_window(void **state) {
+    (void)state;
+    const lw_region *r = lw_region_get("EU868");
+    lw_dc_window w;
+    lw_dcw_init(&w, r);
+    uint64_t t0 = 7200ull * 1000000ull;
+    /* 868.1 MHz is in a 1 % band: 36 s of the hour; 500 frames of 72 ms back to back fit */
+    for (int i = 0; i < 499; i++) {
+        assert_true(lw_dcw_can_tx(&w, 868100000, t0 + (uint64_t)i * 100000, 72000));
+        assert_int_equal(lw_dcw_record(&w, 868100000, t0 + (uint64_t)i * 100000, 72000), 0);
+    }
+    /* 35.928 s used: 72 ms more is still within 36 s, 100 ms is not */
+    assert_true(lw_dcw_can_tx(&w, 868100000, t0 + 60000000, 72000));
+    assert_false(lw_dcw_can_tx(&w, 868100000, t0 + 60000000, 100000));
+    /* another band is independent (869.525 MHz: 10 %) */
+    assert_true(lw_dcw_can_tx(&w, 869525000, t0 + 60000000, 3000000));
+    /* an hour later the first minutes have left the window */
+    assert_true(lw_dcw_can_tx(&w, 868100000, t0 + 3700ull * 1000000ull, 1000000));
+    /* outside every band */
+    assert_false(lw_dcw_can_tx(&w, 900000000, t0, 1000));
+    assert_int_equal(lw_dcw_record(&w, 900000000, t0, 1000), LW_REGION_ERR_NO_BAND);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dc_window),
         cmocka_unit_test(sf7_20_bytes),
         cmocka_unit_test(sf12_51_bytes),
         cmocka_unit_test(sf9_small),

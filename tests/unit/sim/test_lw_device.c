@@ -55,7 +55,7 @@ static void cfg_otaa(lw_dev_config *c, uint8_t dr) {
 
 static int count_events(lw_device *d, int type, lw_dev_event *last) {
     int n = 0;
-    lw_dev_event ev;
+    lw_dev_event ev = {0};
     while (lw_dev_event_pop(d, &ev))
         if (ev.type == type) {
             n++;
@@ -195,7 +195,7 @@ static void test_join(void **state) {
     assert_int_equal(lw_chmask_count(&d.mask), 8);
     assert_int_equal(d.ch_freq[7], 867900000);
     assert_int_equal(d.fcnt_up, 0);
-    lw_dev_event ev;
+    lw_dev_event ev = {0};
     assert_int_equal(count_events(&d, LW_DEV_EV_JOINED, &ev), 1);
     assert_int_equal((uint32_t)ev.a, ADDR);
     assert_int_equal(lw_dev_poll(&d, rx1 + 1, &tx), 0);
@@ -286,7 +286,7 @@ static void test_downlinks(void **state) {
     /* wrong frequency: ignored; right one: accepted with the payload */
     assert_int_equal(lw_dev_rx(&d, d.rx1_us, 869525000, 5, phy, n, -70, 8), 0);
     assert_int_equal(lw_dev_rx(&d, d.rx1_us, tx.freq_hz, 5, phy, n, -70, 8), 1);
-    lw_dev_event ev;
+    lw_dev_event ev = {0};
     assert_int_equal(count_events(&d, LW_DEV_EV_DOWNLINK, &ev), 1);
     assert_int_equal(ev.b, 5);
     assert_int_equal(d.rx_len, 2);
@@ -361,7 +361,7 @@ static void test_confirmed(void **state) {
         times++;
     }
     assert_int_equal(times, 3);
-    lw_dev_event ev;
+    lw_dev_event ev = {0};
     assert_int_equal(count_events(&d, LW_DEV_EV_UNACKED, &ev), 1);
     assert_int_equal(d.stats.retransmissions, 2);
     assert_int_equal(d.fcnt_up, 1);
@@ -535,7 +535,7 @@ static void test_mac_commands(void **state) {
     while (lw_dev_event_pop(&d, &(lw_dev_event){0})) {
     }
     assert_int_equal(lw_dev_rx(&d, d.rx1_us, d.rx1_freq, d.rx1_dr, phy, n, -70, 7), 1);
-    lw_dev_event ev;
+    lw_dev_event ev = {0};
     int lc = 0, dt = 0;
     while (lw_dev_event_pop(&d, &ev)) {
         if (ev.type == LW_DEV_EV_LINK_CHECK) lc++, assert_int_equal(ev.a, 12), assert_int_equal(ev.b, 2);
@@ -604,7 +604,7 @@ static void test_duty_cycle(void **state) {
     close_windows(&d, &now);
     assert_int_equal(lw_dev_send(&d, now, 2, p, 10, false), 0);
     assert_int_equal(lw_dev_poll(&d, now, &tx), 0); /* the three default channels share the 1 % band */
-    lw_dev_event ev;
+    lw_dev_event ev = {0};
     assert_int_equal(count_events(&d, LW_DEV_EV_DEFERRED, &ev), 1);
     assert_int_equal(d.stats.deferred, 1);
     uint64_t t = lw_dev_next_us(&d);
