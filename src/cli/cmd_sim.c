@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/time.h>
 #include <uv.h>
 
@@ -315,6 +316,11 @@ static int register_all(const char *dir, const char *app, const lw_sim_config *c
     }
     fprintf(stderr, "sim: registry %s: application %s, %u devices added (%u already there), %u gateways added\n", dir,
             app, added, existing, gws);
+    if (added || gws) {
+        /* a running server follows the registry once a second: let it see these before traffic starts */
+        fprintf(stderr, "sim: waiting 1.5 s for a running server to pick up the registrations\n");
+        usleep(1500000);
+    }
 out:
     lw_reg_close(r);
     return rc;

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -25,7 +26,20 @@
 
 #define DEFAULT_FPORT 1 /* encode: neither the request nor the script chose one */
 
+/* scripts that keep timing out are benched for a while: each timeout costs the caller (the event
+ * loop) the whole time limit, so a formatter stuck in a loop would otherwise slow every uplink */
+#define FMT_BENCH_SLOTS 16
+#define FMT_BENCH_AFTER 3        /* consecutive timeouts */
+#define FMT_BENCH_MS 60000       /* benched for a minute, then tried again */
+typedef struct fmt_bench {
+    uint8_t hash[SHA256_DIGEST_LENGTH];
+    uint32_t timeouts;
+    int64_t until_ms;
+    bool used;
+} fmt_bench;
+
 struct lw_fmt_engine {
+    fmt_bench bench[FMT_BENCH_SLOTS];
     lw_fmt_limits lim;
     pid_t pid; /* worker, or -1 */
     int fd;    /* our end of the socketpair, or -1 */
@@ -450,6 +464,11 @@ static int js_call(lw_fmt_engine *e, uint8_t op, const char *src, uint8_t fport,
     if (n_in > JSW_MAX_IN) return fail(e, out, LW_FMT_ERR_INPUT, "input too large", NULL);
     uint8_t hash[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)src, n_src, hash);
+    fmt_bench *b = NULL;
+    for (int i = 0; i < FMT_BENCH_SLOTS; i++)
+        if (e->bench[i].used && !memcmp(e->bench[i].hash, hash, sizeof hash)) b = &e->bench[i];
+    if (b && b->until_ms > now_ms())
+        return fail(e, out, LW_FMT_ERR_TIMEOUT, "formatter %s for a minute after repeated timeouts", "disabled");
     if (e->fd < 0 && worker_start(e) != 0)
         return fail(e, out, LW_FMT_ERR_WORKER, "cannot start the javascript worker: %s", strerror(errno));
     int64_t deadline = now_ms() + e->lim.timeout_ms;
@@ -465,6 +484,24 @@ static int js_call(lw_fmt_engine *e, uint8_t op, const char *src, uint8_t fport,
         }
     }
     if (compiled) e->st.compiles++;
+    if (rc == LW_FMT_ERR_TIMEOUT) {
+        if (!b) { /* a slot: a free one, else the one benched longest ago */
+            b = &e->bench[0];
+            for (int i = 0; i < FMT_BENCH_SLOTS; i++) {
+                if (!e->bench[i].used) { b = &e->bench[i]; break; }
+                if (e->bench[i].until_ms < b->until_ms) b = &e->bench[i];
+            }
+            memset(b, 0, sizeof *b);
+            memcpy(b->hash, hash, sizeof hash);
+            b->used = true;
+        }
+        if (++b->timeouts >= FMT_BENCH_AFTER) {
+            b->until_ms = now_ms() + FMT_BENCH_MS;
+            b->timeouts = 0;
+        }
+    } else if (b) {
+        b->used = false; /* it answered: forgiven */
+    }
     return rc;
 }
 
