@@ -2,8 +2,10 @@
  * on one engine with an ABP and an OTAA device registered: raw gateway datagrams, PHYPayloads
  * wrapped in a valid PUSH_DATA, uplinks sealed with the ABP device's keys (so MIC-valid frames
  * reach MAC command handling, ADR and the downlink scheduler with fuzzed FOpts/FPort/payload),
- * downlink push JSON, TX_ACKs and clock steps. Checks: no crash, no leak (ASan), the engine's
- * counters stay consistent. */
+ * downlink push JSON, TX_ACKs and clock steps, and registry churn (extra ABP/OTAA devices put and
+ * removed, sharing DevAddrs and EUIs, an application removed) for the compact device indexes.
+ * Checks: no crash, no leak (ASan), the engine's counters stay consistent, every registered
+ * device is found by id and the device count matches. */
 #include "lorawan/ns.h"
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -77,8 +79,41 @@ static void push_phy(lw_ns *ns, const uint8_t *phy, size_t n, uint8_t sel, uint6
     lw_ns_udp_input(ns, &a, d, 12 + (size_t)len, now);
 }
 
+/* extra devices "x0".."x31" of app "app" (present[] tracks them) */
+static void churn(lw_ns *ns, const uint8_t *p, size_t len, bool present[32]) {
+    if (len < 3) return;
+    char id[8];
+    snprintf(id, sizeof id, "x%u", p[0] % 32u);
+    if (p[1] & 0x80) {
+        lw_ns_dev_remove(ns, "app", id);
+        present[p[0] % 32u] = false;
+        return;
+    }
+    lw_dev_rec d;
+    memset(&d, 0, sizeof d);
+    strcpy(d.app_id, "app");
+    strcpy(d.dev_id, id);
+    strcpy(d.region, (p[1] & 0x40) ? "US915" : "EU868");
+    d.fmt = LW_FMT_INHERIT;
+    d.adr = true;
+    d.otaa = (p[1] & 0x20) != 0;
+    d.dev_eui[7] = p[2] & 3; /* often the "otaa" device's EUIs */
+    memcpy(d.app_key, NWK, 16);
+    if (!d.otaa || (p[1] & 0x10)) {
+        d.s.active = true;
+        d.s.dev_addr = (p[1] & 3) ? 0x26011bda : 0x26000000u | p[2]; /* often the "abp" device's */
+        memcpy(d.s.nwk_s_key, (p[1] & 4) ? NWK : APP, 16);
+        memcpy(d.s.app_s_key, APP, 16);
+        d.s.fcnt_up = p[2];
+        d.s.fcnt_up_seen = (p[1] & 8) != 0;
+    }
+    if (lw_ns_dev_put(ns, &d) == 0) present[p[0] % 32u] = true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lw_ns *ns = setup();
+    bool present[32] = {false};
+    size_t base = 2; /* "abp" and "otaa" */
     uint64_t now = 1000;
     uint8_t pull[12] = {2, 0, 1, 2, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0};
     for (int g = 0; g < 4; g++) {
@@ -89,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     size_t i = 0;
     while (i + 2 <= size) {
-        uint8_t op = data[i] % 6, len = data[i + 1];
+        uint8_t op = data[i] % 8, len = data[i + 1];
         i += 2;
         if (len > size - i) len = (uint8_t)(size - i);
         const uint8_t *p = data + i;
@@ -147,8 +182,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             lw_ns_udp_input(ns, &a, d, 12 + (size_t)n, now);
             break;
         }
+        case 6:
+            churn(ns, p, len, present);
+            break;
+        case 7:
+            if (len == 1 && p[0] == 0xA5) { /* the whole application goes */
+                lw_ns_app_remove(ns, "app");
+                memset(present, 0, sizeof present);
+                base = 0;
+            }
+            break;
         }
     }
+    size_t want = base;
+    for (unsigned k = 0; k < 32; k++) {
+        char id[8];
+        snprintf(id, sizeof id, "x%u", k);
+        lw_dev_rec r;
+        if ((lw_ns_dev_get(ns, "app", id, &r) == 0) != present[k]) abort();
+        if (present[k] && strcmp(r.dev_id, id)) abort();
+        want += present[k];
+    }
+    if (lw_ns_device_count(ns) != want) abort();
     now += 100000;
     lw_ns_tick(ns, now);
     const lw_ns_stats *st = lw_ns_stats_get(ns);

@@ -2,6 +2,7 @@
  * uplink history ring, packet loss -> NbTrans table, SNR margin -> DR / TX power steps. */
 #include "lorawan/adr.h"
 
+#include <math.h>
 #include <stddef.h>
 
 #define SNR_NONE (-999.0f) /* max SNR of an empty history (as ChirpStack) */
@@ -9,11 +10,8 @@
 
 void lw_adr_init(lw_adr_state *s) {
     if (!s) return;
-    for (unsigned i = 0; i < LW_ADR_HISTORY; i++) {
-        s->h[i].fcnt = 0;
-        s->h[i].max_snr = 0.0f;
-        s->h[i].tx_power_index = 0;
-    }
+    s->last_fcnt = 0;
+    for (unsigned i = 0; i < LW_ADR_HISTORY; i++) s->h[i] = (lw_adr_slot){0, 0, 0};
     s->head = 0;
     s->count = 0;
 }
@@ -25,17 +23,48 @@ unsigned lw_adr_history_len(const lw_adr_state *s) {
     return s->count <= LW_ADR_HISTORY ? s->count : LW_ADR_HISTORY;
 }
 
-const lw_adr_uplink *lw_adr_history_at(const lw_adr_state *s, unsigned i) {
-    if (!s || i >= lw_adr_history_len(s)) return NULL;
+static const lw_adr_slot *slot_at(const lw_adr_state *s, unsigned i) {
     return &s->h[(s->head % LW_ADR_HISTORY + i) % LW_ADR_HISTORY];
+}
+
+static float snr_of(const lw_adr_slot *e) {
+    if (e->snr_q == LW_ADR_SNR_NONE) return NAN; /* as it came in */
+    return (float)e->snr_q * 0.25f;
+}
+
+static int8_t snr_quantize(float snr) {
+    if (snr != snr) return LW_ADR_SNR_NONE;
+    if (snr >= 31.75f) return 127;
+    if (snr <= -31.75f) return -127;
+    float q = snr * 4.0f;
+    return (int8_t)(int)(q >= 0.0f ? q + 0.5f : q - 0.5f);
+}
+
+int lw_adr_history_at(const lw_adr_state *s, unsigned i, lw_adr_uplink *out) {
+    unsigned n = lw_adr_history_len(s);
+    if (!s || !out || i >= n) return -1;
+    uint32_t fcnt = s->last_fcnt;
+    for (unsigned j = n - 1; j > i; j--) fcnt -= (uint16_t)(slot_at(s, j)->fcnt_lo - slot_at(s, j - 1)->fcnt_lo);
+    const lw_adr_slot *e = slot_at(s, i);
+    out->fcnt = fcnt;
+    out->max_snr = snr_of(e);
+    out->tx_power_index = (uint8_t)(e->txp & LW_ADR_TXP_MASK);
+    return 0;
 }
 
 void lw_adr_add_uplink(lw_adr_state *s, uint32_t fcnt, float max_snr, uint8_t tx_power_index) {
     if (!s) return;
     unsigned n = lw_adr_history_len(s);
-    /* a retransmission of the newest uplink (NbTrans > 1, or a replay) adds nothing */
-    if (n > 0 && lw_adr_history_at(s, n - 1)->fcnt == fcnt) return;
-    lw_adr_uplink e = {.fcnt = fcnt, .max_snr = max_snr, .tx_power_index = tx_power_index};
+    uint8_t flags = 0;
+    if (n > 0) {
+        /* a retransmission of the newest uplink (NbTrans > 1, or a replay) adds nothing */
+        if (s->last_fcnt == fcnt) return;
+        uint32_t d = fcnt - s->last_fcnt;
+        if (d >= 0x80000000u) flags = LW_ADR_F_BACK;
+        else if (d > 0xFFFFu) flags = LW_ADR_F_FAR;
+    }
+    lw_adr_slot e = {.fcnt_lo = (uint16_t)fcnt, .snr_q = snr_quantize(max_snr),
+                     .txp = (uint8_t)((tx_power_index > LW_ADR_TXP_MASK ? LW_ADR_TXP_MASK : tx_power_index) | flags)};
     unsigned head = s->head % LW_ADR_HISTORY;
     if (n < LW_ADR_HISTORY) {
         s->h[(head + n) % LW_ADR_HISTORY] = e;
@@ -46,16 +75,24 @@ void lw_adr_add_uplink(lw_adr_state *s, uint32_t fcnt, float max_snr, uint8_t tx
         s->head = (uint8_t)((head + 1) % LW_ADR_HISTORY);
         s->count = LW_ADR_HISTORY;
     }
+    s->last_fcnt = fcnt;
 }
 
 /* Uplinks missing between consecutive entries. FCnt arithmetic is modulo 2^32 (a wrap of the 32-bit
- * counter is a step of one); a step backwards or of 2^31 and more counts as no loss. */
+ * counter is a step of one); a step backwards or of 2^31 and more counts as no loss, a jump of 65536
+ * or more (flagged, only the low 16 bits are stored) as 65535. */
 static uint64_t lost_packets(const lw_adr_state *s) {
     unsigned n = lw_adr_history_len(s);
     uint64_t lost = 0;
     for (unsigned i = 1; i < n; i++) {
-        uint32_t d = lw_adr_history_at(s, i)->fcnt - lw_adr_history_at(s, i - 1)->fcnt;
-        if (d >= 1u && d < 0x80000000u) lost += d - 1u;
+        const lw_adr_slot *e = slot_at(s, i);
+        if (e->txp & LW_ADR_F_BACK) continue;
+        if (e->txp & LW_ADR_F_FAR) {
+            lost += 0xFFFFu;
+            continue;
+        }
+        uint16_t d = (uint16_t)(e->fcnt_lo - slot_at(s, i - 1)->fcnt_lo);
+        if (d >= 1u) lost += d - 1u;
     }
     return lost;
 }
@@ -127,15 +164,18 @@ static float history_max_snr(const lw_adr_state *s) {
     float m = SNR_NONE;
     unsigned n = lw_adr_history_len(s);
     for (unsigned i = 0; i < n; i++) {
-        float v = lw_adr_history_at(s, i)->max_snr;
-        if (v > m) m = v; /* NaN never compares greater: ignored */
+        int8_t q = slot_at(s, i)->snr_q;
+        if (q == LW_ADR_SNR_NONE) continue; /* NaN never compares greater: ignored */
+        float v = (float)q * 0.25f;
+        if (v > m) m = v;
     }
     return m;
 }
 
 static unsigned history_count_at_power(const lw_adr_state *s, uint8_t tx_power_index) {
     unsigned n = lw_adr_history_len(s), c = 0;
-    for (unsigned i = 0; i < n; i++) c += lw_adr_history_at(s, i)->tx_power_index == tx_power_index;
+    if (tx_power_index > LW_ADR_TXP_MASK) tx_power_index = LW_ADR_TXP_MASK; /* stored clamped */
+    for (unsigned i = 0; i < n; i++) c += (slot_at(s, i)->txp & LW_ADR_TXP_MASK) == tx_power_index;
     return c;
 }
 

@@ -19,6 +19,14 @@
  *             Only acted on when all 20 history entries were sent with the current TX power index;
  *             before that the result keeps DR and power (NbTrans and the max-DR clamp still apply).
  *             Positive steps act at once, even on a short history (as ChirpStack).
+ * Storage is compact (4 bytes an entry, 88 bytes a state, as 100k devices must fit in little memory):
+ * the newest entry's FCnt in full, each entry's low 16 FCnt bits, SNR in 0.25 dB steps (rounded to
+ * nearest, clamped to +-31.75 dB; NaN is kept as "no SNR" and ignored by the max, as before), TX
+ * power index 0..63 (clamped; LinkADRReq carries 0..15). Consecutive entries more than 65535
+ * FCnts apart or stepping backwards are flagged: a step back counts no loss (as ChirpStack), a jump
+ * of 65536+ counts 65535 lost (ChirpStack counts the exact gap; either way >= 30 %, the same
+ * NbTrans row; only lw_adr_loss_percent's figure is then a lower bound), and lw_adr_history_at
+ * reconstructs the FCnts of entries older than such a flagged step modulo 2^16 only.
  * The caller must clear the history (lw_adr_reset) when the device changes DR by itself or a
  * LinkADRReq that changed DR, TX power or NbTrans is acknowledged (ChirpStack does the same).
  *
@@ -28,7 +36,7 @@
  *   lw_adr_add_uplink(s,fcnt,snr,txp)      append an uplink (oldest dropped after 20); an FCnt equal to
  *                                          the newest entry's is a retransmission and is ignored
  *   lw_adr_history_len(s)                  entries held, 0..20
- *   lw_adr_history_at(s,i)                 entry i (0 = oldest), NULL if out of range
+ *   lw_adr_history_at(s,i,out)             entry i (0 = oldest) into *out: 0, or -1 if out of range
  *   lw_adr_loss_percent(s)                 packet loss over the history in %, 0 unless it is full
  *   lw_adr_required_snr(sf)                demodulation floor in dB for SF 6..12, 0 otherwise
  *   lw_adr_max_lora_dr(r)                  highest uplink DR of r that is LoRa at 125 kHz, -1 if none
@@ -49,15 +57,28 @@
 #define LW_ADR_MARGIN_DEFAULT_DB 10.0f /* installation margin (ChirpStack's default) */
 #define LW_ADR_STEP_DB 3.0f            /* one DR or TX power step is worth 3 dB of margin */
 
+/* one history entry as lw_adr_history_at gives it */
 typedef struct {
     uint32_t fcnt;          /* full 32-bit uplink FCnt */
-    float max_snr;          /* best SNR over the gateways that heard this uplink, dB */
+    float max_snr;          /* best SNR over the gateways that heard this uplink, dB (0.25 dB steps) */
     uint8_t tx_power_index; /* TX power index the device was using (the network's view) */
 } lw_adr_uplink;
 
+/* one stored entry (4 bytes) */
+typedef struct {
+    uint16_t fcnt_lo; /* low 16 bits of the FCnt */
+    int8_t snr_q;     /* SNR * 4, -127..127; LW_ADR_SNR_NONE = NaN */
+    uint8_t txp;      /* TX power index (bits 0-5) | LW_ADR_F_BACK | LW_ADR_F_FAR (step from the previous) */
+} lw_adr_slot;
+#define LW_ADR_SNR_NONE (-128)
+#define LW_ADR_F_BACK 0x80u /* FCnt went backwards (or by 2^31+) since the previous entry */
+#define LW_ADR_F_FAR 0x40u  /* FCnt jumped forward by 65536 .. 2^31-1 since the previous entry */
+#define LW_ADR_TXP_MASK 0x3Fu
+
 /* Ring buffer; treat as opaque, use the functions. Zero-initialised == lw_adr_init. */
 typedef struct {
-    lw_adr_uplink h[LW_ADR_HISTORY];
+    uint32_t last_fcnt;            /* full FCnt of the newest entry */
+    lw_adr_slot h[LW_ADR_HISTORY];
     uint8_t head;  /* index of the oldest entry */
     uint8_t count; /* entries held */
 } lw_adr_state;
@@ -83,7 +104,7 @@ void lw_adr_init(lw_adr_state *s);
 void lw_adr_reset(lw_adr_state *s);
 void lw_adr_add_uplink(lw_adr_state *s, uint32_t fcnt, float max_snr, uint8_t tx_power_index);
 unsigned lw_adr_history_len(const lw_adr_state *s);
-const lw_adr_uplink *lw_adr_history_at(const lw_adr_state *s, unsigned i);
+int lw_adr_history_at(const lw_adr_state *s, unsigned i, lw_adr_uplink *out);
 float lw_adr_loss_percent(const lw_adr_state *s);
 float lw_adr_required_snr(int sf);
 int lw_adr_max_lora_dr(const lw_region *r);

@@ -31,7 +31,10 @@
  *   lw_ns_downlink_push(ns,app,dev,json,n,replace,now,err,n)  TTS {"downlinks":[...]} for a device
  *   lw_ns_tick(ns,now)                     close due dedup windows, expire waits; call at
  *                                          lw_ns_next_deadline(ns) (ms, UINT64_MAX = nothing due)
- *   lw_ns_dev_get(ns,app,dev)              the engine's record (session included), NULL if unknown
+ *   lw_ns_dev_get(ns,app,dev,out)          fill *out with the engine's record, session included (0), or
+ *                                          -1 if unknown. The engine keeps no device name (out->name is
+ *                                          empty); out->fmt_src is borrowed (valid until the device is
+ *                                          put/removed again): do not lw_dev_rec_clear out
  *   lw_ns_stats_get(ns)                    counters (for /metrics and the logs)
  *   lw_ns_gw_status(ns,cb,ud)              each gateway seen: record, last seen, last stat
  * `now` is monotonic milliseconds; wall-clock times come from io.wall_us. */
@@ -68,7 +71,8 @@ typedef struct lw_ns_io {
     void *ud;
     void (*send)(void *ud, const lw_ns_addr *to, const uint8_t *d, size_t n);
     void (*publish)(void *ud, const char *topic, const uint8_t *payload, size_t n);
-    /* the session of d changed (FCnt, join, MAC state): persist it (hosts batch these) */
+    /* the session of d changed (FCnt, join, MAC state): persist it (hosts batch these). In this and
+     * devnonce_use, d is a temporary built for the call (no name, fmt_src borrowed): copy what you keep */
     void (*session_dirty)(void *ud, const lw_dev_rec *d);
     /* 1 if the DevNonce was never used by this device (and is now recorded), 0 if replayed, <0 error */
     int (*devnonce_use)(void *ud, const lw_dev_rec *d, uint16_t nonce);
@@ -113,7 +117,7 @@ int lw_ns_downlink_push(lw_ns *ns, const char *app_id, const char *dev_id, const
                         uint64_t now, char *err, size_t errlen);
 void lw_ns_tick(lw_ns *ns, uint64_t now);
 uint64_t lw_ns_next_deadline(const lw_ns *ns);
-const lw_dev_rec *lw_ns_dev_get(const lw_ns *ns, const char *app_id, const char *dev_id);
+int lw_ns_dev_get(const lw_ns *ns, const char *app_id, const char *dev_id, lw_dev_rec *out);
 const lw_ns_stats *lw_ns_stats_get(const lw_ns *ns);
 void lw_ns_gw_status(const lw_ns *ns, void (*cb)(void *ud, const lw_ns_gw_info *g), void *ud);
 size_t lw_ns_device_count(const lw_ns *ns);

@@ -18,14 +18,17 @@ void ns_down_free(ns_down *x) {
 }
 
 void ns_queue_clear(lw_ns *ns, ns_dev *d) {
-    for (ns_down *x = d->q_head, *n; x; x = n) {
+    (void)ns;
+    ns_dev_x *dx = d->x;
+    if (!dx) return;
+    for (ns_down *x = dx->q_head, *n; x; x = n) {
         n = x->next;
         ns_down_free(x);
     }
-    d->q_head = d->q_tail = NULL;
-    d->q_len = 0;
-    ns_down_free(d->awaiting_ack);
-    d->awaiting_ack = NULL;
+    dx->q_head = dx->q_tail = NULL;
+    dx->q_len = 0;
+    ns_down_free(dx->awaiting_ack);
+    dx->awaiting_ack = NULL;
 }
 
 void ns_down_event(lw_ns *ns, ns_dev *d, lw_as_down_kind kind, const lw_as_downlink *dl, const char *error) {
@@ -39,14 +42,14 @@ void ns_down_event(lw_ns *ns, ns_dev *d, lw_as_down_kind kind, const lw_as_downl
              error ? ": " : "", error ? error : "");
 }
 
-static void queue_push_front(ns_dev *d, ns_down *x) {
+static void queue_push_front(ns_dev_x *d, ns_down *x) {
     x->next = d->q_head;
     d->q_head = x;
     if (!d->q_tail) d->q_tail = x;
     d->q_len++;
 }
 
-static void queue_push_back(ns_dev *d, ns_down *x) {
+static void queue_push_back(ns_dev_x *d, ns_down *x) {
     x->next = NULL;
     if (d->q_tail) d->q_tail->next = x;
     else d->q_head = x;
@@ -54,8 +57,9 @@ static void queue_push_back(ns_dev *d, ns_down *x) {
     d->q_len++;
 }
 
-static ns_down *queue_pop(ns_dev *d) {
-    ns_down *x = d->q_head;
+static ns_down *queue_pop(ns_dev *dev) {
+    ns_dev_x *d = dev->x;
+    ns_down *x = d ? d->q_head : NULL;
     if (!x) return NULL;
     d->q_head = x->next;
     if (!d->q_head) d->q_tail = NULL;
@@ -112,8 +116,8 @@ static ns_tx *tx_track(lw_ns *ns, ns_gw *gw, uint16_t token, ns_dev *d, uint64_t
     t->token = token;
     t->gw = gw;
     t->deadline = now + ns->conf.tx_ack_timeout_ms;
-    snprintf(t->app_id, sizeof t->app_id, "%s", d->r.app_id);
-    snprintf(t->dev_id, sizeof t->dev_id, "%s", d->r.dev_id);
+    snprintf(t->app_id, sizeof t->app_id, "%s", d->app->id);
+    snprintf(t->dev_id, sizeof t->dev_id, "%s", d->dev_id);
     t->region = d->region;
     t->next = ns->tx_head;
     ns->tx_head = t;
@@ -233,7 +237,7 @@ int ns_send_join_accept(lw_ns *ns, ns_dev *d, const ns_up *u, int up_dr, const u
     if (!any_downlink_path(u)) {
         ns->st.downlinks_failed++;
         ns_note(ns, NS_C_NO_GATEWAY, now, "%s/%s: no gateway with a downlink path (PULL_DATA) heard the join",
-                d->r.app_id, d->r.dev_id);
+                d->app->id, d->dev_id);
         return -1;
     }
     const lw_region *r = d->region;
@@ -244,7 +248,7 @@ int ns_send_join_accept(lw_ns *ns, ns_dev *d, const ns_up *u, int up_dr, const u
     if (choose(u, r, (uint32_t)ns->conf.join_delay_s * 1000000u, freq1, dr1, r->rx2_freq_hz, r->rx2_dr, len, now, &c,
                &dcb)) {
         ns->st.downlinks_failed++;
-        ns_note(ns, NS_C_DOWN_FAIL, now, "%s/%s: join accept not sent: %s", d->r.app_id, d->r.dev_id,
+        ns_note(ns, NS_C_DOWN_FAIL, now, "%s/%s: join accept not sent: %s", d->app->id, d->dev_id,
                 dcb ? "every gateway busy or out of duty cycle" : "no usable window");
         return -1;
     }
@@ -258,19 +262,21 @@ int ns_downlink_class_a(lw_ns *ns, ns_dev *d, const ns_up *u, int up_dr, bool ac
     if (!any_downlink_path(u)) {
         ns->st.downlinks_failed++;
         ns_note(ns, NS_C_NO_GATEWAY, now, "%s/%s: downlink needed but no gateway with a downlink path heard the uplink",
-                d->r.app_id, d->r.dev_id);
+                d->app->id, d->dev_id);
         return -1;
     }
     const lw_region *r = d->region;
-    lw_session *s = &d->r.s;
+    lw_session *s = &d->s;
     uint32_t delay_us = (uint32_t)(s->rx1_delay_s ? s->rx1_delay_s : 1) * 1000000u;
     uint32_t freq1 = lw_region_rx1_freq(r, u->freq_hz, -1);
     int dr1 = lw_region_rx1_dr(r, up_dr, s->rx1_dr_offset);
     uint32_t freq2 = s->rx2_freq_hz ? s->rx2_freq_hz : r->rx2_freq_hz;
     int dr2 = s->rx2_dr;
 
-    ns_down *app = d->awaiting_ack ? NULL : d->q_head;
-    bool mac_in_fopts = d->mac_out_len <= LW_FOPTS_MAX;
+    ns_down *app = ns_awaiting_ack(d) ? NULL : ns_q_head(d);
+    const uint8_t mac_out_len = ns_mac_out_len(d);
+    const uint8_t *mac_out = d->x ? d->x->mac_out : NULL;
+    bool mac_in_fopts = mac_out_len <= LW_FOPTS_MAX;
     lw_frame f;
     uint8_t phy[LW_PHY_MAX];
     size_t len = 0;
@@ -278,32 +284,32 @@ int ns_downlink_class_a(lw_ns *ns, ns_dev *d, const ns_up *u, int up_dr, bool ac
     bool dcb = false;
     choice c;
     for (int attempt = 0; attempt < 2; attempt++) {
-        bool with_app = app && attempt == 0 && (mac_in_fopts || !d->mac_out_len);
-        if (attempt == 1 && !(ack || force || d->mac_out_len)) break;
+        bool with_app = app && attempt == 0 && (mac_in_fopts || !mac_out_len);
+        if (attempt == 1 && !(ack || force || mac_out_len)) break;
         memset(&f, 0, sizeof f);
         f.mtype = with_app && app->dl.confirmed ? LW_MTYPE_CONFIRMED_DOWN : LW_MTYPE_UNCONFIRMED_DOWN;
         f.dev_addr = s->dev_addr;
         f.fctrl.ack = ack;
-        f.fctrl.adr = d->r.adr;
+        f.fctrl.adr = d->adr;
         if (with_app) {
-            if (d->mac_out_len) {
-                memcpy(f.fopts, d->mac_out, d->mac_out_len);
-                f.fopts_len = d->mac_out_len;
+            if (mac_out_len) {
+                memcpy(f.fopts, mac_out, mac_out_len);
+                f.fopts_len = mac_out_len;
             }
             f.has_fport = true;
             f.fport = app->dl.f_port;
             memcpy(f.frm, app->dl.frm, app->dl.frm_len);
             f.frm_len = app->dl.frm_len;
             f.fctrl.fpending = app->next != NULL;
-        } else if (d->mac_out_len && mac_in_fopts) {
-            memcpy(f.fopts, d->mac_out, d->mac_out_len);
-            f.fopts_len = d->mac_out_len;
+        } else if (mac_out_len && mac_in_fopts) {
+            memcpy(f.fopts, mac_out, mac_out_len);
+            f.fopts_len = mac_out_len;
             f.fctrl.fpending = app != NULL;
-        } else if (d->mac_out_len) {
+        } else if (mac_out_len) {
             f.has_fport = true;
             f.fport = 0;
-            memcpy(f.frm, d->mac_out, d->mac_out_len);
-            f.frm_len = d->mac_out_len;
+            memcpy(f.frm, mac_out, mac_out_len);
+            f.frm_len = mac_out_len;
             f.fctrl.fpending = app != NULL;
         } else {
             f.fctrl.fpending = app != NULL;
@@ -311,7 +317,7 @@ int ns_downlink_class_a(lw_ns *ns, ns_dev *d, const ns_up *u, int up_dr, bool ac
         lw_keys k = {.nwk_s_key = s->nwk_s_key, .app_s_key = s->app_s_key};
         char err[100];
         if (lw_frame_seal(&f, &k, s->fcnt_down, phy, sizeof phy, &len, err, sizeof err) != 0) {
-            ns_note(ns, NS_C_DOWN_FAIL, now, "%s/%s: downlink frame: %s", d->r.app_id, d->r.dev_id, err);
+            ns_note(ns, NS_C_DOWN_FAIL, now, "%s/%s: downlink frame: %s", d->app->id, d->dev_id, err);
             if (with_app) continue;
             return -1;
         }
@@ -333,14 +339,14 @@ int ns_downlink_class_a(lw_ns *ns, ns_dev *d, const ns_up *u, int up_dr, bool ac
     }
     if (w < 0) {
         ns->st.downlinks_failed++;
-        ns_note(ns, NS_C_DOWN_FAIL, now, "%s/%s: downlink not sent: %s", d->r.app_id, d->r.dev_id,
+        ns_note(ns, NS_C_DOWN_FAIL, now, "%s/%s: downlink not sent: %s", d->app->id, d->dev_id,
                 dcb ? "every gateway busy or out of duty cycle" : "no usable window");
         return -1;
     }
     ns_tx *t = transmit(ns, d, u, &c, freq2, dr2, phy, len, now);
     if (!t) return -1;
-    ns->st.mac_commands_out += d->mac_out_len ? 1 : 0;
-    d->mac_out_len = 0;
+    ns->st.mac_commands_out += mac_out_len ? 1 : 0;
+    if (d->x) d->x->mac_out_len = 0;
     uint32_t fcnt = s->fcnt_down++;
     t->fcnt = fcnt;
     if (app) {
@@ -375,12 +381,14 @@ static void tx_done(lw_ns *ns, ns_tx *t, bool ok, const char *why) {
         return;
     }
     ns_down_event(ns, d, LW_DOWN_SENT, &x->dl, NULL);
-    if (x->dl.confirmed) {
-        ns_down_free(d->awaiting_ack);
-        d->awaiting_ack = x;
+    ns_dev_x *dx = x->dl.confirmed ? ns_dev_x_get(d) : NULL;
+    if (dx) {
+        ns_down_free(dx->awaiting_ack);
+        dx->awaiting_ack = x;
     } else {
         ns_down_free(x);
     }
+    ns_dev_x_trim(d);
 }
 
 static void tx_unlink(lw_ns *ns, ns_tx *t) {
@@ -437,9 +445,9 @@ void ns_tx_expire(lw_ns *ns, uint64_t now) {
 }
 
 void ns_confirmed_result(lw_ns *ns, ns_dev *d, bool acked, uint64_t now) {
-    ns_down *x = d->awaiting_ack;
-    d->awaiting_ack = NULL;
+    ns_down *x = ns_awaiting_ack(d);
     if (!x) return;
+    d->x->awaiting_ack = NULL;
     if (acked) {
         ns->st.downlinks_acked++;
         ns_down_event(ns, d, LW_DOWN_ACK, &x->dl, NULL);
@@ -449,7 +457,7 @@ void ns_confirmed_result(lw_ns *ns, ns_dev *d, bool acked, uint64_t now) {
     ns->st.downlinks_nacked++;
     ns_down_event(ns, d, LW_DOWN_NACK, &x->dl, NULL);
     if (++x->attempts <= ns->conf.confirmed_retries) {
-        queue_push_front(d, x);
+        queue_push_front(d->x, x);
         return;
     }
     ns_down_event(ns, d, LW_DOWN_FAILED, &x->dl, "no acknowledgement after retries");
@@ -493,7 +501,12 @@ int lw_ns_downlink_push(lw_ns *ns, const char *app_id, const char *dev_id, const
         }
         lw_fmt_result_clear(&fr);
     }
-    if (rc == 0 && !replace && d->q_len + count > ns->conf.max_queue) {
+    ns_dev_x *dx = rc == 0 && count ? ns_dev_x_get(d) : d->x;
+    if (rc == 0 && count && !dx) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    if (rc == 0 && !replace && (dx ? dx->q_len : 0) + count > ns->conf.max_queue) {
         snprintf(err, errlen, "downlink queue full (%u)", ns->conf.max_queue);
         rc = -1;
     }
@@ -503,15 +516,18 @@ int lw_ns_downlink_push(lw_ns *ns, const char *app_id, const char *dev_id, const
     }
     if (rc != 0) {
         for (size_t i = 0; i < count; i++) lw_as_downlink_clear(&dls[i]);
+        ns_dev_x_trim(d);
         return -1;
     }
     if (replace) {
-        for (ns_down *x = d->q_head, *nx; x; x = nx) {
+        for (ns_down *x = dx ? dx->q_head : NULL, *nx; x; x = nx) {
             nx = x->next;
             ns_down_free(x);
         }
-        d->q_head = d->q_tail = NULL;
-        d->q_len = 0;
+        if (dx) {
+            dx->q_head = dx->q_tail = NULL;
+            dx->q_len = 0;
+        }
     }
     for (size_t i = 0; i < count; i++) {
         ns_down *x = calloc(1, sizeof *x);
@@ -520,9 +536,10 @@ int lw_ns_downlink_push(lw_ns *ns, const char *app_id, const char *dev_id, const
             continue;
         }
         x->dl = dls[i];
-        queue_push_back(d, x);
+        queue_push_back(dx, x);
         ns_down_event(ns, d, LW_DOWN_QUEUED, &x->dl, NULL);
     }
+    ns_dev_x_trim(d);
     (void)now;
     return 0;
 }

@@ -6,6 +6,7 @@
 #define TE_LORAWAN_NS_INTERNAL_H
 #include "base/buf.h"
 #include "base/hmap.h"
+#include "base/idx32.h"
 #include "lorawan/airtime.h"
 #include "lorawan/as_json.h"
 #include "lorawan/frame.h"
@@ -70,14 +71,10 @@ typedef struct ns_down {
     uint8_t attempts;
 } ns_down;
 
-typedef struct ns_dev {
-    lw_dev_rec r;
-    char key[2 * LW_ID_MAX + 2]; /* "app/dev" */
-    uint8_t eui_key[16];         /* JoinEUI + DevEUI */
-    struct ns_dev *addr_next;    /* DevAddr chain */
-    bool addr_indexed;
-    uint32_t indexed_addr;
-    const lw_region *region;
+/* Per-device state that few devices have at any moment (queued or unacknowledged downlinks,
+ * pending MAC answers, a LinkADRReq in flight, the last DevStatusAns): allocated on first use
+ * (ns_dev_x_get) and freed when empty again (ns_dev_x_trim), so an idle device does not pay for it. */
+typedef struct ns_dev_x {
     ns_down *q_head, *q_tail;
     uint32_t q_len;
     ns_down *awaiting_ack; /* a confirmed downlink sent, ACK expected in the next uplink */
@@ -88,8 +85,38 @@ typedef struct ns_dev {
     bool has_dev_status;
     uint8_t battery;
     int8_t margin;
-    bool dirty;
+} ns_dev_x;
+
+/* an application id shared by its devices (interned, reference counted) */
+typedef struct ns_appid {
+    uint32_t refs;
+    char id[LW_ID_MAX + 1];
+} ns_appid;
+
+/* One registered device, compact (100k devices must fit in a few tens of MB): no name, keys once,
+ * the app id shared. Lives in ns->dev_pages (never moves; id = its index); lw_ns_dev_get and the
+ * io callbacks get a full lw_dev_rec built from it (ns_dev_to_rec). dev_id[0] == 0: a free slot. */
+typedef struct ns_dev {
+    lw_session s;
+    ns_dev_x *x;              /* rare state, NULL when there is none */
+    const ns_appid *app;
+    const lw_region *region;
+    char *fmt_src;            /* owned JS source when fmt == LW_FMT_JS */
+    int64_t created_ms;
+    uint32_t id;              /* index in the device pages */
+    uint32_t addr_next;       /* next device with the same indexed DevAddr (IDX32_NONE = end); free list */
+    uint32_t indexed_addr;
+    uint8_t dev_eui[8], join_eui[8];
+    uint8_t app_key[16];      /* OTAA root key; zero for ABP */
+    char dev_id[LW_ID_MAX + 1];
+    int8_t fmt;               /* lw_fmt_kind */
+    uint8_t mac_minor;
+    char dev_class;
+    bool otaa, adr, abp_relax_fcnt, addr_indexed;
 } ns_dev;
+
+#define NS_DEV_PAGE_SHIFT 10 /* 1024 devices a page */
+#define NS_DEV_PAGE (1u << NS_DEV_PAGE_SHIFT)
 
 /* a downlink handed to a gateway, waiting for its TX_ACK */
 typedef struct ns_tx {
@@ -117,9 +144,14 @@ struct lw_ns {
     char tenant[LW_ID_MAX + 1];
     char cluster[LW_ID_MAX + 1];
     hmap apps;     /* app_id -> ns_app */
-    hmap devs;     /* "app/dev" -> ns_dev */
-    hmap by_eui;   /* JoinEUI+DevEUI -> ns_dev */
-    hmap by_addr;  /* DevAddr (4 bytes, host order) -> ns_dev chain head */
+    hmap app_ids;  /* app_id -> ns_appid (ids of registered devices' applications) */
+    ns_dev **dev_pages;      /* devices, NS_DEV_PAGE a page */
+    uint32_t dev_npages, dev_hi; /* pages allocated; slots ever used (ids < dev_hi) */
+    uint32_t dev_free;       /* free slot list through addr_next, IDX32_NONE = empty */
+    size_t dev_count;
+    idx32 devs;    /* app_id + "/" + dev_id -> device id */
+    idx32 by_eui;  /* JoinEUI+DevEUI -> device id */
+    idx32 by_addr; /* indexed DevAddr -> first device id of its chain (addr_next) */
     hmap gws;      /* EUI (8 bytes) -> ns_gw */
     hmap dedup;    /* PHYPayload -> ns_up */
     ns_up *up_head, *up_tail, *up_free;
@@ -143,6 +175,16 @@ enum {
 void ns_note(lw_ns *ns, int cause, uint64_t now, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 ns_gw *ns_gw_get_or_add(lw_ns *ns, const uint8_t eui[8], uint64_t now);
 ns_dev *ns_dev_find(const lw_ns *ns, const char *app_id, const char *dev_id);
+ns_dev *ns_dev_by_eui(const lw_ns *ns, const uint8_t join_eui[8], const uint8_t dev_eui[8]);
+ns_dev *ns_dev_by_addr(const lw_ns *ns, uint32_t dev_addr); /* chain head, then ns_dev_addr_next */
+ns_dev *ns_dev_addr_next(const lw_ns *ns, const ns_dev *d);
+void ns_dev_to_rec(const ns_dev *d, lw_dev_rec *r);
+ns_dev_x *ns_dev_x_get(ns_dev *d); /* allocates on first use; NULL when out of memory */
+void ns_dev_x_trim(ns_dev *d);     /* free the rare state when it holds nothing */
+static inline uint8_t ns_mac_out_len(const ns_dev *d) { return d->x ? d->x->mac_out_len : 0; }
+static inline bool ns_adr_req_pending(const ns_dev *d) { return d->x && d->x->adr_req_pending; }
+static inline ns_down *ns_q_head(const ns_dev *d) { return d->x ? d->x->q_head : NULL; }
+static inline ns_down *ns_awaiting_ack(const ns_dev *d) { return d->x ? d->x->awaiting_ack : NULL; }
 ns_app *ns_app_find(const lw_ns *ns, const char *app_id);
 void ns_dev_index_addr(lw_ns *ns, ns_dev *d);
 void ns_dev_dirty(lw_ns *ns, ns_dev *d);

@@ -15,7 +15,7 @@ void ns_device_chmask(const ns_dev *d, lw_chmask *mask) {
         lw_chmask_clear_all(mask);
         for (unsigned ch = 8; ch < 16; ch++) lw_chmask_set(mask, ch);
         lw_chmask_set(mask, 65);
-    } else if (d->r.otaa && d->region->cflist_type == 0) {
+    } else if (d->otaa && d->region->cflist_type == 0) {
         for (unsigned ch = 0; ch < 8; ch++) lw_chmask_set(mask, ch);
     }
 }
@@ -38,16 +38,13 @@ static uint32_t new_dev_addr(lw_ns *ns) {
     uint32_t nwkid = ns->conf.net_id & 0x7F;
     for (int tries = 0; tries < 16; tries++) {
         uint32_t a = (nwkid << 25) | (ns_rand(ns) & 0x01FFFFFFu);
-        if (!hmap_get(&ns->by_addr, &a, 4)) return a;
+        if (!ns_dev_by_addr(ns, a)) return a;
     }
     return (nwkid << 25) | (ns_rand(ns) & 0x01FFFFFFu);
 }
 
 void ns_process_join(lw_ns *ns, ns_up *u, const lw_frame *f, uint64_t now) {
-    uint8_t key[16];
-    memcpy(key, f->join_eui, 8);
-    memcpy(key + 8, f->dev_eui, 8);
-    ns_dev *d = hmap_get(&ns->by_eui, key, 16);
+    ns_dev *d = ns_dev_by_eui(ns, f->join_eui, f->dev_eui);
     char de[17], je[17];
     lw_hex_format(f->dev_eui, 8, de, 1);
     lw_hex_format(f->join_eui, 8, je, 1);
@@ -57,23 +54,28 @@ void ns_process_join(lw_ns *ns, ns_up *u, const lw_frame *f, uint64_t now) {
         ns_note(ns, NS_C_UNKNOWN_EUI, now, "JoinRequest from unknown device DevEUI %s JoinEUI %s", de, je);
         return;
     }
-    if (!d->r.otaa) {
+    if (!d->otaa) {
         ns->st.join_rejected++;
-        ns_note(ns, NS_C_UNKNOWN_EUI, now, "%s/%s: JoinRequest from an ABP device ignored", d->r.app_id, d->r.dev_id);
+        ns_note(ns, NS_C_UNKNOWN_EUI, now, "%s/%s: JoinRequest from an ABP device ignored", d->app->id, d->dev_id);
         return;
     }
-    lw_keys k = {.app_key = d->r.app_key};
+    lw_keys k = {.app_key = d->app_key};
     if (lw_mic_check(u->phy, u->len, f, &k, 0) != 0) {
         ns->st.mic_failures++;
         ns->st.join_rejected++;
-        ns_note(ns, NS_C_MIC, now, "%s/%s: JoinRequest MIC mismatch (wrong AppKey?)", d->r.app_id, d->r.dev_id);
+        ns_note(ns, NS_C_MIC, now, "%s/%s: JoinRequest MIC mismatch (wrong AppKey?)", d->app->id, d->dev_id);
         return;
     }
-    int fresh = ns->io.devnonce_use ? ns->io.devnonce_use(ns->io.ud, &d->r, f->dev_nonce) : 1;
+    int fresh = 1;
+    if (ns->io.devnonce_use) {
+        lw_dev_rec rec;
+        ns_dev_to_rec(d, &rec);
+        fresh = ns->io.devnonce_use(ns->io.ud, &rec, f->dev_nonce);
+    }
     if (fresh <= 0) {
         ns->st.devnonce_replays++;
         ns->st.join_rejected++;
-        ns_note(ns, NS_C_DEVNONCE, now, "%s/%s: DevNonce %u %s, JoinRequest rejected", d->r.app_id, d->r.dev_id,
+        ns_note(ns, NS_C_DEVNONCE, now, "%s/%s: DevNonce %u %s, JoinRequest rejected", d->app->id, d->dev_id,
                 f->dev_nonce, fresh == 0 ? "already used" : "could not be checked");
         ns_event(ns, "drop", d, "DevNonce %u replayed", f->dev_nonce);
         return;
@@ -82,16 +84,16 @@ void ns_process_join(lw_ns *ns, ns_up *u, const lw_frame *f, uint64_t now) {
                                            : -1;
     if (up_dr < 0) {
         ns->st.join_rejected++;
-        ns_note(ns, NS_C_BAD_FRAME, now, "%s/%s: JoinRequest on a data rate not in %s", d->r.app_id, d->r.dev_id,
+        ns_note(ns, NS_C_BAD_FRAME, now, "%s/%s: JoinRequest on a data rate not in %s", d->app->id, d->dev_id,
                 d->region->name);
         return;
     }
-    lw_session *s = &d->r.s;
+    lw_session *s = &d->s;
     lw_session old = *s;
     memset(s, 0, sizeof *s);
     s->join_nonce = (old.join_nonce + 1) & 0xFFFFFF;
     s->dev_addr = new_dev_addr(ns);
-    if (lw_derive_session_keys(d->r.app_key, s->join_nonce, ns->conf.net_id, f->dev_nonce, s->nwk_s_key,
+    if (lw_derive_session_keys(d->app_key, s->join_nonce, ns->conf.net_id, f->dev_nonce, s->nwk_s_key,
                                s->app_s_key) != 0) {
         *s = old;
         return;
@@ -127,7 +129,7 @@ void ns_process_join(lw_ns *ns, ns_up *u, const lw_frame *f, uint64_t now) {
     if (lw_frame_seal(&ja, &k, 0, phy, sizeof phy, &len, err, sizeof err) != 0) {
         *s = old;
         ns_dev_index_addr(ns, d);
-        ns_note(ns, NS_C_BAD_FRAME, now, "%s/%s: JoinAccept: %s", d->r.app_id, d->r.dev_id, err);
+        ns_note(ns, NS_C_BAD_FRAME, now, "%s/%s: JoinAccept: %s", d->app->id, d->dev_id, err);
         return;
     }
     if (ns_send_join_accept(ns, d, u, up_dr, phy, len, now) != 0) {
@@ -139,9 +141,12 @@ void ns_process_join(lw_ns *ns, ns_up *u, const lw_frame *f, uint64_t now) {
         return;
     }
     ns->st.joins++;
-    d->adr_req_pending = false;
-    d->mac_out_len = 0;
+    if (d->x) {
+        d->x->adr_req_pending = false;
+        d->x->mac_out_len = 0;
+    }
     ns_queue_clear(ns, d); /* TTS also drops the queue on a new session (it was encrypted for the old one) */
+    ns_dev_x_trim(d);
     ns_dev_dirty(ns, d);
 
     lw_as_ids ids;

@@ -14,7 +14,7 @@ enum { MATCH_NONE, MATCH_NEW, MATCH_RETX, MATCH_REPLAY, MATCH_RESET };
 
 /* which FCnt does this frame carry for this device? */
 static int match_device(const ns_dev *d, const uint8_t *phy, size_t len, const lw_frame *f, uint32_t *fcnt32) {
-    const lw_session *s = &d->r.s;
+    const lw_session *s = &d->s;
     lw_keys k = {.nwk_s_key = s->nwk_s_key, .app_s_key = s->app_s_key};
     uint32_t f32 = s->fcnt_up_seen ? lw_fcnt_reconstruct(s->fcnt_up, f->fcnt16) : f->fcnt16;
     if (lw_mic_check(phy, len, f, &k, f32) == 0) {
@@ -27,13 +27,13 @@ static int match_device(const ns_dev *d, const uint8_t *phy, size_t len, const l
         uint32_t old = (s->fcnt_up & 0xFFFF0000u) | f->fcnt16;
         if (old < s->fcnt_up && lw_mic_check(phy, len, f, &k, old) == 0) {
             *fcnt32 = old;
-            if (!d->r.otaa && d->r.abp_relax_fcnt && f->fcnt16 == old) {
+            if (!d->otaa && d->abp_relax_fcnt && f->fcnt16 == old) {
                 *fcnt32 = f->fcnt16;
                 return MATCH_RESET;
             }
             return MATCH_REPLAY;
         }
-        if (!d->r.otaa && d->r.abp_relax_fcnt && f32 != f->fcnt16 &&
+        if (!d->otaa && d->abp_relax_fcnt && f32 != f->fcnt16 &&
             lw_mic_check(phy, len, f, &k, f->fcnt16) == 0) {
             *fcnt32 = f->fcnt16;
             return MATCH_RESET;
@@ -53,9 +53,10 @@ static void mac_out_add(ns_dev *d, const lw_mac_cmd *c) {
     uint8_t b[32];
     size_t n;
     if (lw_mac_encode(c, 1, false, b, sizeof b, &n) != 0) return;
-    if (d->mac_out_len + n > sizeof d->mac_out) return;
-    memcpy(d->mac_out + d->mac_out_len, b, n);
-    d->mac_out_len += (uint8_t)n;
+    ns_dev_x *x = ns_dev_x_get(d);
+    if (!x || x->mac_out_len + n > sizeof x->mac_out) return;
+    memcpy(x->mac_out + x->mac_out_len, b, n);
+    x->mac_out_len += (uint8_t)n;
 }
 
 /* answer/apply the device's MAC commands; returns true if an answer must go down now */
@@ -64,7 +65,7 @@ static bool handle_mac(lw_ns *ns, ns_dev *d, const ns_up *u, const uint8_t *p, s
     size_t count = 0;
     char err[120];
     int rc = lw_mac_parse(p, n, true, cmds, 16, &count, err, sizeof err);
-    if (rc < 0) ns_note(ns, NS_C_MAC, now, "%s/%s: MAC commands: %s", d->r.app_id, d->r.dev_id, err);
+    if (rc < 0) ns_note(ns, NS_C_MAC, now, "%s/%s: MAC commands: %s", d->app->id, d->dev_id, err);
     bool answer = false;
     for (size_t i = 0; i < count; i++) {
         ns->st.mac_commands_in++;
@@ -82,25 +83,28 @@ static bool handle_mac(lw_ns *ns, ns_dev *d, const ns_up *u, const uint8_t *p, s
         }
         case LW_MAC_LINK_ADR: {
             uint8_t st = c->u.ans.status;
-            if (!d->adr_req_pending) break; /* one answer per request block; later ones repeat it */
-            d->adr_req_pending = false;
+            if (!ns_adr_req_pending(d)) break; /* one answer per request block; later ones repeat it */
+            d->x->adr_req_pending = false;
             if ((st & 7) == 7) {
-                d->r.s.dr = d->adr_dr;
-                d->r.s.tx_power = d->adr_txp;
-                d->r.s.nb_trans = d->adr_nbtrans ? d->adr_nbtrans : 1;
-                lw_adr_reset(&d->r.s.adr);
-                ns_event(ns, "mac", d, "LinkADRAns ok: DR%u txpower %u nbtrans %u", d->r.s.dr, d->r.s.tx_power,
-                         d->r.s.nb_trans);
+                d->s.dr = d->x->adr_dr;
+                d->s.tx_power = d->x->adr_txp;
+                d->s.nb_trans = d->x->adr_nbtrans ? d->x->adr_nbtrans : 1;
+                lw_adr_reset(&d->s.adr);
+                ns_event(ns, "mac", d, "LinkADRAns ok: DR%u txpower %u nbtrans %u", d->s.dr, d->s.tx_power,
+                         d->s.nb_trans);
             } else {
-                ns_note(ns, NS_C_MAC, now, "%s/%s: LinkADRReq refused (status 0x%02x)", d->r.app_id, d->r.dev_id, st);
+                ns_note(ns, NS_C_MAC, now, "%s/%s: LinkADRReq refused (status 0x%02x)", d->app->id, d->dev_id, st);
             }
             break;
         }
-        case LW_MAC_DEV_STATUS:
-            d->has_dev_status = true;
-            d->battery = c->u.dev_status_ans.battery;
-            d->margin = c->u.dev_status_ans.margin;
+        case LW_MAC_DEV_STATUS: {
+            ns_dev_x *x = ns_dev_x_get(d);
+            if (!x) break;
+            x->has_dev_status = true;
+            x->battery = c->u.dev_status_ans.battery;
+            x->margin = c->u.dev_status_ans.margin;
             break;
+        }
         case LW_MAC_DEVICE_TIME: {
             lw_mac_cmd a = {.cid = LW_MAC_DEVICE_TIME};
             int64_t us = ns->io.wall_us ? ns->io.wall_us(ns->io.ud) : 0;
@@ -121,9 +125,9 @@ static bool handle_mac(lw_ns *ns, ns_dev *d, const ns_up *u, const uint8_t *p, s
 }
 
 static void run_adr(lw_ns *ns, ns_dev *d, const ns_up *u, uint32_t fcnt32, int up_dr, uint64_t now) {
-    lw_session *s = &d->r.s;
+    lw_session *s = &d->s;
     lw_adr_add_uplink(&s->adr, fcnt32, max_snr(u), s->tx_power);
-    if (d->adr_req_pending) return;
+    if (ns_adr_req_pending(d)) return;
     lw_adr_params p;
     lw_adr_params_default(&p, d->region);
     p.dr = (uint8_t)up_dr;
@@ -145,7 +149,9 @@ static void run_adr(lw_ns *ns, ns_dev *d, const ns_up *u, uint32_t fcnt32, int u
         masks[0] = want.w[0];
         nb = 1;
     }
-    if (d->mac_out_len + 5 * nb > sizeof d->mac_out) return;
+    if (ns_mac_out_len(d) + 5 * nb > NS_MAC_OUT_MAX) return;
+    ns_dev_x *x = ns_dev_x_get(d);
+    if (!x) return;
     for (size_t i = 0; i < nb; i++) {
         lw_mac_cmd c = {.cid = LW_MAC_LINK_ADR};
         c.u.link_adr_req.data_rate = r.dr;
@@ -155,10 +161,10 @@ static void run_adr(lw_ns *ns, ns_dev *d, const ns_up *u, uint32_t fcnt32, int u
         c.u.link_adr_req.nb_trans = r.nb_trans;
         mac_out_add(d, &c);
     }
-    d->adr_req_pending = true;
-    d->adr_dr = r.dr;
-    d->adr_txp = r.tx_power_index;
-    d->adr_nbtrans = r.nb_trans;
+    x->adr_req_pending = true;
+    x->adr_dr = r.dr;
+    x->adr_txp = r.tx_power_index;
+    x->adr_nbtrans = r.nb_trans;
     ns->st.adr_requests++;
     ns_event(ns, "mac", d, "ADR: LinkADRReq DR%u txpower %u nbtrans %u (margin %.1f dB)", r.dr, r.tx_power_index,
              r.nb_trans, (double)r.snr_margin);
@@ -174,7 +180,7 @@ static void publish_uplink(lw_ns *ns, ns_dev *d, const ns_up *u, const lw_frame 
     up.correlation_id = corr;
     up.received_at_us = u->first_wall_us;
     uint8_t skid[16];
-    ns_session_key_id(&d->r.s, skid);
+    ns_session_key_id(&d->s, skid);
     up.session_key_id = skid;
     up.session_key_id_len = 16;
     up.confirmed = f->mtype == LW_MTYPE_CONFIRMED_UP;
@@ -197,7 +203,7 @@ static void publish_uplink(lw_ns *ns, ns_dev *d, const ns_up *u, const lw_frame 
         } else if (rc != LW_FMT_ERR_NONE_SET) {
             ns->st.formatter_errors++;
             up.decode_error = fr.error;
-            ns_note(ns, NS_C_FORMATTER, u->first_mono, "%s/%s: payload formatter: %s", d->r.app_id, d->r.dev_id,
+            ns_note(ns, NS_C_FORMATTER, u->first_mono, "%s/%s: payload formatter: %s", d->app->id, d->dev_id,
                     fr.error);
         }
     }
@@ -209,7 +215,7 @@ static void publish_uplink(lw_ns *ns, ns_dev *d, const ns_up *u, const lw_frame 
     up.consumed_airtime_us = lw_region_airtime_us(d->region, up_dr, u->len, true);
     up.net_id = ns->conf.net_id;
     up.cluster_id = ns->cluster[0] ? ns->cluster : NULL;
-    up.last_a_f_cnt_down = d->r.s.fcnt_down ? d->r.s.fcnt_down - 1 : 0;
+    up.last_a_f_cnt_down = d->s.fcnt_down ? d->s.fcnt_down - 1 : 0;
     buf_reset(&ns->out);
     if (lw_as_uplink_json(&up, &ns->out) == 0) ns_publish(ns, d, "up");
     ns_event(ns, "up", d, "f_cnt=%u f_port=%u bytes=%zu gateways=%u%s", fcnt32, f->fport, plain_len, u->n_rx,
@@ -234,7 +240,7 @@ void ns_process_uplink(lw_ns *ns, ns_up *u, uint64_t now) {
         ns->st.bad_frames++;
         return;
     }
-    ns_dev *d = hmap_get(&ns->by_addr, &f.dev_addr, 4);
+    ns_dev *d = ns_dev_by_addr(ns, f.dev_addr);
     if (!d) {
         ns->st.unknown_devaddr++;
         ns_note(ns, NS_C_UNKNOWN_ADDR, now, "uplink from unknown DevAddr %08X dropped", f.dev_addr);
@@ -242,7 +248,7 @@ void ns_process_uplink(lw_ns *ns, ns_up *u, uint64_t now) {
     }
     uint32_t fcnt32 = 0;
     int kind = MATCH_NONE;
-    for (; d; d = d->addr_next) {
+    for (; d; d = ns_dev_addr_next(ns, d)) {
         kind = match_device(d, u->phy, u->len, &f, &fcnt32);
         if (kind != MATCH_NONE) break;
     }
@@ -254,8 +260,8 @@ void ns_process_uplink(lw_ns *ns, ns_up *u, uint64_t now) {
     }
     if (kind == MATCH_REPLAY) {
         ns->st.fcnt_replays++;
-        ns_note(ns, NS_C_FCNT_REPLAY, now, "%s/%s: FCnt %u replayed (last %u), dropped", d->r.app_id, d->r.dev_id,
-                fcnt32, d->r.s.fcnt_up);
+        ns_note(ns, NS_C_FCNT_REPLAY, now, "%s/%s: FCnt %u replayed (last %u), dropped", d->app->id, d->dev_id,
+                fcnt32, d->s.fcnt_up);
         ns_event(ns, "drop", d, "FCnt %u replayed", fcnt32);
         return;
     }
@@ -263,15 +269,15 @@ void ns_process_uplink(lw_ns *ns, ns_up *u, uint64_t now) {
                                            : lw_region_dr_find(d->region, 0, u->bitrate, LW_DRDIR_UP);
     if (up_dr < 0) {
         ns->st.bad_frames++;
-        ns_note(ns, NS_C_BAD_FRAME, now, "%s/%s: uplink data rate SF%u/%u kHz not in %s", d->r.app_id, d->r.dev_id,
+        ns_note(ns, NS_C_BAD_FRAME, now, "%s/%s: uplink data rate SF%u/%u kHz not in %s", d->app->id, d->dev_id,
                 u->sf, u->bw_khz, d->region->name);
         return;
     }
     unsigned m = 0, nmax = 0;
     if (lw_region_max_payload_ex(d->region, up_dr, false, false, &m, &nmax) == 0 && m && u->len - 5u > m) {
         ns->st.oversize++;
-        ns_note(ns, NS_C_OVERSIZE, now, "%s/%s: %u-byte MACPayload exceeds %u for DR%d, dropped", d->r.app_id,
-                d->r.dev_id, u->len - 5u, m, up_dr);
+        ns_note(ns, NS_C_OVERSIZE, now, "%s/%s: %u-byte MACPayload exceeds %u for DR%d, dropped", d->app->id,
+                d->dev_id, u->len - 5u, m, up_dr);
         return;
     }
     bool confirmed = f.mtype == LW_MTYPE_CONFIRMED_UP;
@@ -279,9 +285,10 @@ void ns_process_uplink(lw_ns *ns, ns_up *u, uint64_t now) {
         /* the same FCnt again: NbTrans repetition or a confirmed uplink that missed our ACK */
         ns->st.retransmissions++;
         if (confirmed) ns_downlink_class_a(ns, d, u, up_dr, true, true, now);
+        ns_dev_x_trim(d);
         return;
     }
-    lw_session *s = &d->r.s;
+    lw_session *s = &d->s;
     if (kind == MATCH_RESET) ns_event(ns, "mac", d, "ABP FCnt reset to %u accepted (relaxed)", fcnt32);
     s->fcnt_up = fcnt32;
     s->fcnt_up_seen = true;
@@ -291,13 +298,13 @@ void ns_process_uplink(lw_ns *ns, ns_up *u, uint64_t now) {
     if (confirmed) ns->st.uplinks_confirmed++;
 
     /* the previous confirmed downlink is acknowledged by this uplink, or not */
-    if (d->awaiting_ack) ns_confirmed_result(ns, d, f.fctrl.ack, now);
+    if (ns_awaiting_ack(d)) ns_confirmed_result(ns, d, f.fctrl.ack, now);
 
     uint8_t plain[LW_PHY_MAX];
     size_t plain_len = 0;
     bool mac_answer = false;
     /* a LinkADRReq that went out and got no answer in this uplink is forgotten (ADR decides again) */
-    bool adr_unanswered = d->adr_req_pending && d->mac_out_len == 0;
+    bool adr_unanswered = ns_adr_req_pending(d) && ns_mac_out_len(d) == 0;
     if (f.fopts_len) mac_answer |= handle_mac(ns, d, u, f.fopts, f.fopts_len, up_dr, now);
     if (f.has_fport && f.frm_len) {
         lw_keys k = {.nwk_s_key = s->nwk_s_key, .app_s_key = s->app_s_key};
@@ -307,10 +314,11 @@ void ns_process_uplink(lw_ns *ns, ns_up *u, uint64_t now) {
         mac_answer |= handle_mac(ns, d, u, plain, plain_len, up_dr, now);
         plain_len = 0;
     }
-    if (adr_unanswered && d->adr_req_pending) d->adr_req_pending = false;
-    if (f.fctrl.adr && d->r.adr) run_adr(ns, d, u, fcnt32, up_dr, now);
+    if (adr_unanswered && ns_adr_req_pending(d)) d->x->adr_req_pending = false;
+    if (f.fctrl.adr && d->adr) run_adr(ns, d, u, fcnt32, up_dr, now);
     if (f.has_fport && f.fport > 0) publish_uplink(ns, d, u, &f, fcnt32, plain, plain_len, up_dr);
-    bool need = confirmed || mac_answer || d->mac_out_len || f.fctrl.adr_ack_req || d->q_head;
+    bool need = confirmed || mac_answer || ns_mac_out_len(d) || f.fctrl.adr_ack_req || ns_q_head(d);
     if (need) ns_downlink_class_a(ns, d, u, up_dr, confirmed, f.fctrl.adr_ack_req, now);
+    ns_dev_x_trim(d);
     ns_dev_dirty(ns, d);
 }

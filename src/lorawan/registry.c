@@ -22,7 +22,7 @@
 #define SALT_LEN 16
 #define HASH_LEN 32
 #define CHANGES_KEEP 10000
-#define SESSION_BLOB_VERSION 1
+#define SESSION_BLOB_VERSION 2 /* 2: compact ADR history; 1 (full entries) is still read */
 
 struct lw_registry {
     sqlite3 *db;
@@ -270,7 +270,6 @@ static void getb(cur *c, uint8_t *b, size_t n) {
     memcpy(b, c->p + c->n, n);
     c->n += n;
 }
-static uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
 #define SESSION_BLOB_MAX 512
@@ -300,10 +299,11 @@ static size_t session_encode(const lw_session *s, uint8_t *buf) {
     put(&c, s->adr.head, 1);
     put(&c, s->adr.count, 1);
     put(&c, LW_ADR_HISTORY, 1);
+    put(&c, s->adr.last_fcnt, 4);
     for (int i = 0; i < LW_ADR_HISTORY; i++) {
-        put(&c, s->adr.h[i].fcnt, 4);
-        put(&c, f2u(s->adr.h[i].max_snr), 4);
-        put(&c, s->adr.h[i].tx_power_index, 1);
+        put(&c, s->adr.h[i].fcnt_lo, 2);
+        put(&c, (uint8_t)s->adr.h[i].snr_q, 1);
+        put(&c, s->adr.h[i].txp, 1);
     }
     return c.bad ? 0 : c.n;
 }
@@ -313,7 +313,8 @@ static int session_decode(const void *blob, size_t n, lw_session *s) {
     memset(s, 0, sizeof *s);
     if (!blob || n == 0) return 0;
     cur c = {(uint8_t *)blob, 0, n, 0};
-    if (get(&c, 1) != SESSION_BLOB_VERSION) goto bad;
+    uint64_t version = get(&c, 1);
+    if (version != 1 && version != SESSION_BLOB_VERSION) goto bad;
     s->active = get(&c, 1) != 0;
     s->dev_addr = (uint32_t)get(&c, 4);
     getb(&c, s->nwk_s_key, 16);
@@ -333,15 +334,33 @@ static int session_decode(const void *blob, size_t n, lw_session *s) {
     s->rx1_delay_s = (uint8_t)get(&c, 1);
     s->rx2_freq_hz = (uint32_t)get(&c, 4);
     s->adr_pending = get(&c, 1) != 0;
-    s->adr.head = (uint8_t)get(&c, 1);
-    s->adr.count = (uint8_t)get(&c, 1);
+    unsigned head = (unsigned)get(&c, 1), count = (unsigned)get(&c, 1);
     if (get(&c, 1) != LW_ADR_HISTORY) goto bad;
-    for (int i = 0; i < LW_ADR_HISTORY; i++) {
-        s->adr.h[i].fcnt = (uint32_t)get(&c, 4);
-        s->adr.h[i].max_snr = u2f((uint32_t)get(&c, 4));
-        s->adr.h[i].tx_power_index = (uint8_t)get(&c, 1);
+    if (version == 1) {
+        /* full entries (FCnt, float SNR, TX power): replayed oldest first into the compact history */
+        lw_adr_uplink old[LW_ADR_HISTORY];
+        for (int i = 0; i < LW_ADR_HISTORY; i++) {
+            old[i].fcnt = (uint32_t)get(&c, 4);
+            old[i].max_snr = u2f((uint32_t)get(&c, 4));
+            old[i].tx_power_index = (uint8_t)get(&c, 1);
+        }
+        if (c.bad || c.n != n || head >= LW_ADR_HISTORY || count > LW_ADR_HISTORY) goto bad;
+        lw_adr_init(&s->adr);
+        for (unsigned i = 0; i < count; i++) {
+            const lw_adr_uplink *e = &old[(head + i) % LW_ADR_HISTORY];
+            lw_adr_add_uplink(&s->adr, e->fcnt, e->max_snr, e->tx_power_index);
+        }
+        return 0;
     }
-    if (c.bad || c.n != n || s->adr.head >= LW_ADR_HISTORY || s->adr.count > LW_ADR_HISTORY) goto bad;
+    s->adr.head = (uint8_t)head;
+    s->adr.count = (uint8_t)count;
+    s->adr.last_fcnt = (uint32_t)get(&c, 4);
+    for (int i = 0; i < LW_ADR_HISTORY; i++) {
+        s->adr.h[i].fcnt_lo = (uint16_t)get(&c, 2);
+        s->adr.h[i].snr_q = (int8_t)(uint8_t)get(&c, 1);
+        s->adr.h[i].txp = (uint8_t)get(&c, 1);
+    }
+    if (c.bad || c.n != n || head >= LW_ADR_HISTORY || count > LW_ADR_HISTORY) goto bad;
     return 0;
 bad:
     memset(s, 0, sizeof *s);

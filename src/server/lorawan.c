@@ -127,9 +127,7 @@ static long take_dirty(te_lorawan *l, lw_dev_rec **out) {
             memcpy(app, dk->key, (size_t)(slash - dk->key));
             app[slash - dk->key] = 0;
             snprintf(dev, sizeof dev, "%s", slash + 1);
-            const lw_dev_rec *d = lw_ns_dev_get(l->ns, app, dev);
-            if (d) {
-                v[n] = *d;
+            if (lw_ns_dev_get(l->ns, app, dev, &v[n]) == 0) {
                 v[n].fmt_src = NULL; /* the copy owns nothing: only ids and session are written */
                 n++;
             }

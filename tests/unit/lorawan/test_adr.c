@@ -21,6 +21,13 @@ static const lw_region *eu(void) { return lw_region_get("EU868"); }
 static const lw_region *us(void) { return lw_region_get("US915"); }
 
 /* n uplinks with consecutive FCnts from fcnt0, all with the same SNR and TX power index */
+/* entry i of the history, which must exist */
+static lw_adr_uplink at(const lw_adr_state *s, unsigned i) {
+    lw_adr_uplink u;
+    assert_int_equal(lw_adr_history_at(s, i, &u), 0);
+    return u;
+}
+
 static void fill(lw_adr_state *s, unsigned n, uint32_t fcnt0, float snr, uint8_t txp) {
     for (unsigned i = 0; i < n; i++) lw_adr_add_uplink(s, fcnt0 + i, snr, txp);
 }
@@ -174,15 +181,58 @@ static void negative_margin_raises_power_stepwise(void **st) {
     assert_int_equal(r.tx_power_index, 4);
     assert_false(r.changed);
 
-    /* EU868 DR0 = SF12 (-20 dB), SNR -40: margin = -40 + 20 - 10 = -30, nStep -10: index 2 -> 0,
+    /* EU868 DR0 = SF12 (-20 dB), SNR -31: margin = -31 + 20 - 10 = -21, nStep -7: index 2 -> 0,
      * and DR0 stays DR0 */
     lw_adr_reset(&s);
-    fill(&s, 20, 0, -40.0f, 2);
+    fill(&s, 20, 0, -31.0f, 2);
     p = params(eu(), 0, 2, 1);
     decide_ok(&s, &p, &r);
-    assert_int_equal(r.n_step, -10);
+    assert_int_equal(r.n_step, -7);
     assert_int_equal(r.dr, 0);
     assert_int_equal(r.tx_power_index, 0);
+}
+
+/* Compact storage: SNR in 0.25 dB steps (nearest), clamped to +-31.75 dB, NaN kept as "none" (ignored
+ * by the max); TX power index clamped to 63; a jump of 65536+ FCnts counts as >= 30 % loss. */
+static void compact_storage(void **st) {
+    (void)st;
+    lw_adr_state s;
+    lw_adr_init(&s);
+    assert_true(sizeof s <= 88);
+    lw_adr_add_uplink(&s, 1, 7.8f, 3);    /* -> 7.75 */
+    lw_adr_add_uplink(&s, 2, -11.2f, 70); /* -> -11.25, index 63 */
+    lw_adr_add_uplink(&s, 3, -40.0f, 0);  /* -> -31.75 */
+    lw_adr_add_uplink(&s, 4, 45.0f, 0);   /* -> 31.75 */
+    lw_adr_add_uplink(&s, 5, 0.0f / 0.0f, 0);
+    assert_true(at(&s, 0).max_snr == 7.75f);
+    assert_int_equal(at(&s, 0).tx_power_index, 3);
+    assert_true(at(&s, 1).max_snr == -11.25f);
+    assert_int_equal(at(&s, 1).tx_power_index, 63);
+    assert_true(at(&s, 2).max_snr == -31.75f);
+    assert_true(at(&s, 3).max_snr == 31.75f);
+    float nan = at(&s, 4).max_snr;
+    assert_true(nan != nan);
+    assert_int_equal(at(&s, 4).fcnt, 5);
+    /* NaN ignored by the max: margin from 31.75 (EU868 DR5 SF7: 31.75 + 7.5 - 10 = 29.25) */
+    lw_adr_params p = params(eu(), 5, 0, 1);
+    lw_adr_result r;
+    decide_ok(&s, &p, &r);
+    assert_true(r.snr_margin == 29.25f);
+
+    /* 19 consecutive uplinks then a jump of 70000: the stored step is flagged, loss >= 30 % */
+    lw_adr_reset(&s);
+    fill(&s, 19, 100, 2.5f, 0);
+    lw_adr_add_uplink(&s, 118 + 70000, 2.5f, 0);
+    assert_true(lw_adr_loss_percent(&s) >= 30.0f);
+    p = params(eu(), 5, 0, 1);
+    decide_ok(&s, &p, &r);
+    assert_int_equal(r.nb_trans, 3); /* row >= 30 %, column NbTrans 1 */
+    assert_int_equal(at(&s, 19).fcnt, 118 + 70000);
+    /* then consecutive again: the jump leaves the history after 19 more uplinks */
+    fill(&s, 19, 118 + 70001, 2.5f, 0);
+    assert_true(lw_adr_loss_percent(&s) == 0.0f);
+    assert_int_equal(at(&s, 0).fcnt, 118 + 70000);
+    assert_int_equal(at(&s, 19).fcnt, 118 + 70019);
 }
 
 /* Loss -> NbTrans. EU868 DR5 = SF7, SNR 2.5: margin = 2.5 + 7.5 - 10 = 0, nStep 0 (DR/power fixed). */
@@ -236,7 +286,7 @@ static void fcnt_gaps_counted_as_loss(void **st) {
     /* 0xFFFFFFF6..0xFFFFFFFF (10) then 0..9 (10): consecutive modulo 2^32 -> 0 % */
     lw_adr_init(&s);
     fill(&s, 20, 0xFFFFFFF6u, 2.5f, 0);
-    assert_int_equal(lw_adr_history_at(&s, 10)->fcnt, 0);
+    assert_int_equal(at(&s, 10).fcnt, 0);
     assert_true(lw_adr_loss_percent(&s) == 0.0f);
 
     /* ..., 0xFFFFFFFE, then 1: 0xFFFFFFFF and 0 missing -> 2/20 = 10 % */
@@ -308,9 +358,10 @@ static void history_wraps_after_20(void **st) {
      * stayed, the margin would be +27.5 and the index would go up instead.) */
     for (uint32_t i = 0; i < 25; i++) lw_adr_add_uplink(&s, i, i < 5 ? 30.0f : -5.0f, 3);
     assert_int_equal(lw_adr_history_len(&s), 20);
-    assert_int_equal(lw_adr_history_at(&s, 0)->fcnt, 5);
-    assert_int_equal(lw_adr_history_at(&s, 19)->fcnt, 24);
-    assert_null(lw_adr_history_at(&s, 20));
+    assert_int_equal(at(&s, 0).fcnt, 5);
+    assert_int_equal(at(&s, 19).fcnt, 24);
+    lw_adr_uplink none;
+    assert_int_equal(lw_adr_history_at(&s, 20, &none), -1);
     lw_adr_params p = params(eu(), 5, 3, 1);
     lw_adr_result r;
     decide_ok(&s, &p, &r);
@@ -324,18 +375,18 @@ static void history_wraps_after_20(void **st) {
     assert_true(lw_adr_loss_percent(&s) == 45.0f);
     lw_adr_add_uplink(&s, 29, 2.5f, 0);
     assert_true(lw_adr_loss_percent(&s) == 0.0f);
-    assert_int_equal(lw_adr_history_at(&s, 0)->fcnt, 10);
+    assert_int_equal(at(&s, 0).fcnt, 10);
 
     /* a retransmission (same FCnt as the newest) is ignored */
     lw_adr_add_uplink(&s, 29, 12.0f, 0);
     assert_int_equal(lw_adr_history_len(&s), 20);
-    assert_int_equal(lw_adr_history_at(&s, 0)->fcnt, 10);
-    assert_true(lw_adr_history_at(&s, 19)->max_snr == 2.5f);
+    assert_int_equal(at(&s, 0).fcnt, 10);
+    assert_true(at(&s, 19).max_snr == 2.5f);
 
     /* many wraps keep the order */
     lw_adr_init(&s);
     fill(&s, 1000, 0, 1.0f, 0);
-    for (unsigned i = 0; i < 20; i++) assert_int_equal(lw_adr_history_at(&s, i)->fcnt, 980 + i);
+    for (unsigned i = 0; i < 20; i++) assert_int_equal(at(&s, i).fcnt, 980 + i);
 }
 
 static void eu868_max_dr(void **st) {
@@ -433,7 +484,8 @@ static void bad_arguments(void **st) {
     lw_adr_add_uplink(NULL, 0, 0.0f, 0);
     lw_adr_init(NULL);
     assert_int_equal(lw_adr_history_len(NULL), 0);
-    assert_null(lw_adr_history_at(NULL, 0));
+    lw_adr_uplink none2;
+    assert_int_equal(lw_adr_history_at(NULL, 0, &none2), -1);
     /* a zeroed state is an empty history */
     lw_adr_state z;
     memset(&z, 0, sizeof(z));
@@ -448,6 +500,7 @@ int main(void) {
         cmocka_unit_test(at_max_dr_steps_lower_power),
         cmocka_unit_test(negative_margin_raises_power_stepwise),
         cmocka_unit_test(nb_trans_from_loss),
+        cmocka_unit_test(compact_storage),
         cmocka_unit_test(fcnt_gaps_counted_as_loss),
         cmocka_unit_test(short_history_no_change),
         cmocka_unit_test(history_wraps_after_20),

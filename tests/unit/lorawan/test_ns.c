@@ -287,9 +287,13 @@ static void test_join_and_devnonce_replay(void **st) {
     assert_int_equal(lw_join_accept_open(APPKEY, &f, NULL, 0), 0);
     assert_int_equal(f.net_id, 0x13);
     assert_int_equal(f.dev_addr >> 25, 0x13);
-    const lw_dev_rec *d = lw_ns_dev_get(ns, "lab", "otaa1");
-    assert_true(d->s.active);
-    assert_int_equal(d->s.dev_addr, f.dev_addr);
+    lw_dev_rec d;
+    assert_int_equal(lw_ns_dev_get(ns, "lab", "otaa1", &d), 0);
+    assert_true(d.s.active);
+    assert_int_equal(d.s.dev_addr, f.dev_addr);
+    assert_string_equal(d.app_id, "lab");
+    assert_string_equal(d.dev_id, "otaa1");
+    assert_int_equal(lw_ns_dev_get(ns, "lab", "nope", &d), -1);
     json_decref(j);
     /* the same JoinRequest again: refused */
     reset_io();
@@ -367,6 +371,113 @@ static void test_downlink_queue_rx2_fallback(void **st) {
     lw_ns_free(ns);
 }
 
+/* the compact device store: thousands of devices, several on one DevAddr (matched by MIC), removals
+ * and re-puts (slots reused), lw_ns_dev_get, the EUI index for joins, an application removed */
+static void put_abp(lw_ns *ns, const char *app, int i, uint32_t addr) {
+    lw_dev_rec d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.app_id, sizeof d.app_id, "%s", app);
+    snprintf(d.dev_id, sizeof d.dev_id, "dev-%d", i);
+    d.fmt = LW_FMT_INHERIT;
+    strcpy(d.region, "EU868");
+    d.dev_class = 'A';
+    d.s.active = true;
+    d.s.dev_addr = addr;
+    memcpy(d.s.nwk_s_key, NWK, 16);
+    d.s.nwk_s_key[15] = (uint8_t)i; /* its own key */
+    d.s.nwk_s_key[14] = (uint8_t)(i >> 8);
+    memcpy(d.s.app_s_key, APP, 16);
+    d.dev_eui[0] = (uint8_t)(i >> 8);
+    d.dev_eui[1] = (uint8_t)i;
+    assert_int_equal(lw_ns_dev_put(ns, &d), 0);
+}
+
+static bool uplink_from(lw_ns *ns, int i, uint32_t addr, uint32_t fcnt, uint64_t *now) {
+    uint8_t key[16], phy[256], dg[1024];
+    memcpy(key, NWK, 16);
+    key[15] = (uint8_t)i;
+    key[14] = (uint8_t)(i >> 8);
+    lw_frame f;
+    memset(&f, 0, sizeof f);
+    f.mtype = LW_MTYPE_UNCONFIRMED_UP;
+    f.dev_addr = addr;
+    f.has_fport = true;
+    f.fport = 1;
+    f.frm[0] = 0x42;
+    f.frm_len = 1;
+    lw_keys k = {.nwk_s_key = key, .app_s_key = APP};
+    size_t n = 0;
+    assert_int_equal(lw_frame_seal(&f, &k, fcnt, phy, sizeof phy, &n, NULL, 0), 0);
+    lw_ns_addr a = addr_of(0);
+    size_t dl = push_data(dg, 0, phy, n, 1000, 1, "SF7BW125");
+    reset_io();
+    lw_ns_udp_input(ns, &a, dg, dl, *now);
+    *now += 300;
+    lw_ns_tick(ns, *now);
+    char want[100];
+    snprintf(want, sizeof want, "/devices/dev-%d/up", i);
+    return count_topic(want) == 1;
+}
+
+static void test_many_devices_shared_devaddr(void **st) {
+    reset_io();
+    lw_ns *ns = make_ns(200);
+    const int N = 3000;
+    /* devices 0..9 share abp1's DevAddr, the others spread over 500 DevAddrs */
+    for (int i = 0; i < N; i++) put_abp(ns, i % 2 ? "lab" : "other", i, i < 10 ? 0x26011bda : 0x26100000u + (uint32_t)(i % 500));
+    assert_int_equal(lw_ns_device_count(ns), (size_t)N + 2);
+    lw_dev_rec r;
+    assert_int_equal(lw_ns_dev_get(ns, "other", "dev-1234", &r), 0);
+    assert_int_equal(lw_ns_dev_get(ns, "lab", "dev-1235", &r), 0);
+    assert_string_equal(r.app_id, "lab");
+    assert_int_equal(r.s.dev_addr, 0x26100000u + 1235 % 500);
+    assert_int_equal(r.dev_eui[1], 1235 & 0xff);
+    assert_int_equal(lw_ns_dev_get(ns, "lab", "dev-1234", &r), -1);
+    uint64_t now = 10000;
+    assert_true(uplink_from(ns, 7, 0x26011bda, 1, &now));    /* on abp1's DevAddr */
+    assert_true(uplink_from(ns, 2999, 0x26100000u + 499, 1, &now)); /* on a DevAddr shared by 6 */
+    assert_true(uplink_from(ns, 499, 0x26100000u + 499, 1, &now));
+    /* abp1 still matched among the 11 on its DevAddr */
+    uint8_t phy[256], dg[1024];
+    size_t n = up_frame(phy, 1, false, NULL, NWK);
+    lw_ns_addr a = addr_of(0);
+    size_t dl = push_data(dg, 0, phy, n, 1000, 1, "SF7BW125");
+    reset_io();
+    lw_ns_udp_input(ns, &a, dg, dl, now);
+    now += 300;
+    lw_ns_tick(ns, now);
+    assert_int_equal(count_topic("/devices/abp1/up"), 1);
+    /* remove every third device (chain heads, middles and tails), then the survivors still match */
+    for (int i = 0; i < N; i += 3) {
+        char id[20];
+        snprintf(id, sizeof id, "dev-%d", i);
+        lw_ns_dev_remove(ns, i % 2 ? "lab" : "other", id);
+    }
+    assert_int_equal(lw_ns_device_count(ns), (size_t)N + 2 - 1000);
+    assert_false(uplink_from(ns, 3, 0x26011bda, 2, &now));
+    assert_true(uplink_from(ns, 7, 0x26011bda, 2, &now));
+    assert_true(uplink_from(ns, 2998, 0x26100000u + 498, 1, &now));
+    assert_true(uplink_from(ns, 1000, 0x26100000u, 1, &now));
+    assert_int_equal(lw_ns_dev_get(ns, "other", "dev-0", &r), -1);
+    /* re-put (slots reused); a re-put with the same keys keeps the session (FCnt 2 seen) */
+    for (int i = 0; i < N; i += 3) put_abp(ns, i % 2 ? "lab" : "other", i, 0x26011bda);
+    put_abp(ns, "lab", 7, 0x26011bda);
+    assert_int_equal(lw_ns_device_count(ns), (size_t)N + 2);
+    assert_int_equal(lw_ns_dev_get(ns, "lab", "dev-7", &r), 0);
+    assert_true(r.s.fcnt_up_seen);
+    assert_int_equal(r.s.fcnt_up, 2);
+    assert_true(uplink_from(ns, 2997, 0x26011bda, 1, &now)); /* now one of ~1000 on abp1's DevAddr */
+    assert_false(uplink_from(ns, 7, 0x26011bda, 2, &now));   /* FCnt 2 again: a retransmission, not published */
+    assert_true(uplink_from(ns, 7, 0x26011bda, 3, &now));
+    /* the other application goes with its devices */
+    lw_ns_app_remove(ns, "other");
+    assert_int_equal(lw_ns_device_count(ns), (size_t)N / 2 + 2);
+    assert_false(uplink_from(ns, 2998, 0x26100000u + 498, 2, &now));
+    assert_true(uplink_from(ns, 2997, 0x26011bda, 2, &now));
+    reset_io();
+    lw_ns_free(ns);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dedup_three_gateways),
@@ -374,6 +485,7 @@ int main(void) {
         cmocka_unit_test(test_join_and_devnonce_replay),
         cmocka_unit_test(test_downlink_queue_rx2_fallback),
         cmocka_unit_test(test_hostile_datagrams),
+        cmocka_unit_test(test_many_devices_shared_devaddr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

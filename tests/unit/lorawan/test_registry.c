@@ -470,12 +470,20 @@ static void test_session_roundtrip(void **state) {
     assert_int_equal(lw_reg_dev_get(r, "app1", "dev1", &g), 0);
     assert_int_equal(g.s.adr.head, s->adr.head);
     assert_int_equal(g.s.adr.count, s->adr.count);
-    for (int i = 0; i < LW_ADR_HISTORY; i++) { /* field by field: the struct has padding */
-        assert_int_equal(g.s.adr.h[i].fcnt, s->adr.h[i].fcnt);
-        assert_true(g.s.adr.h[i].max_snr == s->adr.h[i].max_snr);
-        assert_int_equal(g.s.adr.h[i].tx_power_index, s->adr.h[i].tx_power_index);
+    for (unsigned i = 0; i < LW_ADR_HISTORY; i++) { /* field by field: the struct has padding */
+        lw_adr_uplink a, b;
+        assert_int_equal(lw_adr_history_at(&g.s.adr, i, &a), 0);
+        assert_int_equal(lw_adr_history_at(&s->adr, i, &b), 0);
+        assert_int_equal(a.fcnt, b.fcnt);
+        assert_int_equal(a.fcnt, 1005 + i);
+        assert_true(a.max_snr == b.max_snr);
+        assert_true(a.max_snr == -3.25f + (float)(5 + i));
+        assert_int_equal(a.tx_power_index, b.tx_power_index);
+        assert_int_equal(a.tx_power_index, (5 + i) % 3);
     }
-    assert_int_equal(lw_adr_history_at(&g.s.adr, 19)->fcnt, 1024);
+    lw_adr_uplink last;
+    assert_int_equal(lw_adr_history_at(&g.s.adr, 19, &last), 0);
+    assert_int_equal(last.fcnt, 1024);
     assert_true(g.s.active);
     assert_int_equal(g.s.dev_addr, s->dev_addr);
     assert_memory_equal(g.s.nwk_s_key, s->nwk_s_key, 16);
@@ -519,6 +527,88 @@ static void test_session_roundtrip(void **state) {
     /* unknown device */
     snprintf(d.dev_id, sizeof d.dev_id, "ghost");
     assert_int_equal(lw_reg_session_save(r, &d), LW_REG_NOTFOUND);
+}
+
+/* a session blob of version 1 (full ADR entries: FCnt, float SNR, TX power) still loads, its history
+ * converted to the compact form; saving writes the current version, which reads back the same */
+static void le(uint8_t *b, size_t *n, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; i++) b[(*n)++] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_session_blob_v1(void **state) {
+    lw_registry *r = *state;
+    char err[256];
+    mk_app(r, "app1", NULL);
+    lw_dev_rec d, g;
+    abp_dev(&d, "app1", "dev1", 0x01020304);
+    assert_int_equal(lw_reg_dev_add(r, &d, err, sizeof err), 0);
+    uint8_t b[512];
+    size_t n = 0;
+    le(b, &n, 1, 1);          /* version */
+    le(b, &n, 1, 1);          /* active */
+    le(b, &n, 0x260BABCD, 4); /* DevAddr */
+    for (int i = 0; i < 32; i++) le(b, &n, (uint64_t)(0x30 + i), 1);
+    le(b, &n, 1, 1);          /* fcnt_up_seen */
+    le(b, &n, 538, 4);        /* fcnt_up */
+    le(b, &n, 9, 4);          /* fcnt_down */
+    le(b, &n, 3, 4);          /* join_nonce */
+    le(b, &n, 77, 2);         /* last DevNonce */
+    le(b, &n, 1764000000000, 8);
+    le(b, &n, 1764000005000, 8);
+    le(b, &n, 5, 1);          /* dr */
+    le(b, &n, 1, 1);          /* tx_power */
+    le(b, &n, 2, 1);          /* nb_trans */
+    le(b, &n, 0, 1);
+    le(b, &n, 3, 1);
+    le(b, &n, 1, 1);
+    le(b, &n, 869525000, 4);
+    le(b, &n, 0, 1);          /* adr_pending */
+    le(b, &n, 3, 1);          /* head */
+    le(b, &n, 20, 1);         /* count */
+    le(b, &n, 20, 1);         /* LW_ADR_HISTORY */
+    for (unsigned slot = 0; slot < 20; slot++) {
+        unsigned i = (slot + 20 - 3) % 20; /* age of the entry in this slot */
+        float snr = -7.5f + 0.25f * (float)i;
+        uint32_t u;
+        memcpy(&u, &snr, 4);
+        le(b, &n, 500 + 2 * i, 4);
+        le(b, &n, u, 4);
+        le(b, &n, i % 4, 1);
+    }
+    char path[300];
+    snprintf(path, sizeof path, "%s/lorawan.db", tmpdir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE devices SET session = ?", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_blob(st, 1, b, (int)n, SQLITE_TRANSIENT);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(lw_reg_dev_get(r, "app1", "dev1", &g), 0);
+        assert_true(g.s.active);
+        assert_int_equal(g.s.dev_addr, 0x260BABCD);
+        assert_int_equal(g.s.nwk_s_key[0], 0x30);
+        assert_int_equal(g.s.app_s_key[15], 0x30 + 31);
+        assert_int_equal(g.s.fcnt_up, 538);
+        assert_int_equal(g.s.fcnt_down, 9);
+        assert_int_equal(g.s.last_dev_nonce, 77);
+        assert_int_equal(g.s.nb_trans, 2);
+        assert_int_equal(g.s.rx2_freq_hz, 869525000);
+        assert_int_equal(lw_adr_history_len(&g.s.adr), 20);
+        for (unsigned i = 0; i < 20; i++) {
+            lw_adr_uplink e;
+            assert_int_equal(lw_adr_history_at(&g.s.adr, i, &e), 0);
+            assert_int_equal(e.fcnt, 500 + 2 * i);
+            assert_true(e.max_snr == -7.5f + 0.25f * (float)i);
+            assert_int_equal(e.tx_power_index, i % 4);
+        }
+        assert_true(lw_adr_loss_percent(&g.s.adr) == 95.0f); /* 19 gaps of one over 20 */
+        if (round == 0) assert_int_equal(lw_reg_session_save(r, &g), 0); /* rewritten as version 2 */
+        lw_dev_rec_clear(&g);
+    }
 }
 
 static void test_bad_session_blob(void **state) {
@@ -966,6 +1056,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_js_device_formatter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_devnonce, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_blob_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_session_blob, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes_two_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gateways, setup, teardown),
