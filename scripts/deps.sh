@@ -11,7 +11,7 @@ PKGS=(
   # unit tests
   libcmocka-dev
   # integration peers
-  mosquitto mosquitto-clients python3 python3-pytest python3-paho-mqtt
+  mosquitto mosquitto-clients python3 python3-pytest python3-paho-mqtt python3-influxdb
   # microcontroller build check (LoRaWAN device side, later the TinyML runtime)
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   # fuzzing with libFuzzer (optional for `make test`, used by `make fuzz`)

@@ -5,6 +5,7 @@
  * as u16 length + bytes, blobs as u32 length + bytes). A message body (R_MSG) is written once and
  * referenced by id from deliveries (R_OUT_*) and the retained store (R_RETAIN). */
 #include "mqtt/store.h"
+#include "base/fileio.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -182,18 +183,6 @@ void mqtt_store_retain_del(mqtt_store *st, const char *topic, size_t tlen) {
 
 /* ---- file ---- */
 
-static int write_all(int fd, const uint8_t *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 mqtt_store *mqtt_store_open(const char *dir, int policy, uint32_t fsync_ms, char *err, size_t errlen) {
     mqtt_store *st = calloc(1, sizeof *st);
@@ -223,7 +212,7 @@ uint64_t mqtt_store_size(const mqtt_store *st) { return st->size + st->pending.l
 
 int mqtt_store_flush(mqtt_store *st, uint64_t now) {
     if (st->pending.len) {
-        if (write_all(st->fd, st->pending.data, st->pending.len)) {
+        if (te_write_all(st->fd, st->pending.data, st->pending.len)) {
             if (!st->failed) LOG_ERROR("store", "event=write_failed path=%s err=\"%s\"", st->path, strerror(errno));
             st->failed = true;
             return -1;
@@ -292,7 +281,7 @@ int mqtt_store_compact(mqtt_store *st, mqtt_broker *b) {
     /* hmap keys point into the outs/messages themselves: they stay valid during this function */
     hmap_free(&written);
     int fd = open(st->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, out.data, out.len) || fdatasync(fd)) {
+    if (fd < 0 || te_write_all(fd, out.data, out.len) || fdatasync(fd)) {
         LOG_ERROR("store", "event=compact_failed path=%s err=\"%s\"", st->tmp_path, strerror(errno));
         if (fd >= 0) close(fd);
         buf_free(&out);
