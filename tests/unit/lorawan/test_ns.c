@@ -478,6 +478,59 @@ static void test_many_devices_shared_devaddr(void **st) {
     lw_ns_free(ns);
 }
 
+
+/* US915: uplink on channel 0 (902.3 MHz, SF10/125 = DR0); the ACK goes in RX1 on downlink channel
+ * 0 % 8 = 923.3 MHz at DR10 (SF10/500), one second after the uplink's tmst */
+static void test_us915_rx1_mapping(void **st) {
+    reset_io();
+    lw_ns_conf c;
+    lw_ns_conf_defaults(&c);
+    c.dedup_ms = 0;
+    lw_ns_io io = {NULL, io_send, io_publish, NULL, io_devnonce, io_wall, NULL};
+    lw_ns *ns = lw_ns_new(&c, &io, NULL);
+    lw_app_rec a;
+    memset(&a, 0, sizeof a);
+    strcpy(a.app_id, "us");
+    assert_int_equal(lw_ns_app_put(ns, &a), 0);
+    lw_dev_rec d;
+    memset(&d, 0, sizeof d);
+    strcpy(d.app_id, "us");
+    strcpy(d.dev_id, "abp-us");
+    d.fmt = LW_FMT_INHERIT;
+    strcpy(d.region, "US915");
+    d.s.active = true;
+    d.s.dev_addr = 0x26011bda;
+    memcpy(d.s.nwk_s_key, NWK, 16);
+    memcpy(d.s.app_s_key, APP, 16);
+    assert_int_equal(lw_ns_dev_put(ns, &d), 0);
+    uint8_t dg[1024], phy[256];
+    lw_ns_addr ga = addr_of(0);
+    size_t dl = pull_data(dg, 0);
+    lw_ns_udp_input(ns, &ga, dg, dl, 1);
+    reset_io();
+    size_t n = up_frame(phy, 1, true, NULL, NWK);
+    unsigned char b64[400];
+    EVP_EncodeBlock(b64, phy, (int)n);
+    dg[0] = 2, dg[1] = 0, dg[2] = 7, dg[3] = 0;
+    for (int i = 0; i < 8; i++) dg[4 + i] = 0xa0;
+    int len = snprintf((char *)dg + 12, 900,
+                       "{\"rxpk\":[{\"tmst\":5000,\"chan\":0,\"rfch\":0,\"freq\":902.3,\"stat\":1,\"modu\":\"LORA\","
+                       "\"datr\":\"SF10BW125\",\"codr\":\"4/5\",\"rssi\":-80,\"lsnr\":5.0,\"size\":%zu,\"data\":\"%s\"}]}",
+                       n, b64);
+    lw_ns_udp_input(ns, &ga, dg, 12 + (size_t)len, 10);
+    assert_int_equal(count_topic("/up"), 1);
+    assert_int_equal(nsent, 2);
+    json_t *j = json_loadb((const char *)sent[1] + 4, sent_len[1] - 4, 0, NULL);
+    assert_non_null(j);
+    json_t *tx = json_object_get(j, "txpk");
+    assert_int_equal(json_integer_value(json_object_get(tx, "tmst")), 5000 + 1000000);
+    assert_true(json_real_value(json_object_get(tx, "freq")) > 923.29 && json_real_value(json_object_get(tx, "freq")) < 923.31);
+    assert_string_equal(json_string_value(json_object_get(tx, "datr")), "SF10BW500");
+    json_decref(j);
+    reset_io();
+    lw_ns_free(ns);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dedup_three_gateways),
@@ -485,6 +538,7 @@ int main(void) {
         cmocka_unit_test(test_join_and_devnonce_replay),
         cmocka_unit_test(test_downlink_queue_rx2_fallback),
         cmocka_unit_test(test_hostile_datagrams),
+        cmocka_unit_test(test_us915_rx1_mapping),
         cmocka_unit_test(test_many_devices_shared_devaddr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
