@@ -22,8 +22,9 @@ build-asan: deps
 	@cmake --build build/asan -j $(JOBS) >>build/asan.log 2>&1 || (tail -60 build/asan.log; exit 1)
 
 # unit (cmocka via ctest) + fuzz smoke (seed corpora) + integration (pytest, real peers), all on
-# the ASan/UBSan build; prints one summary at the end.
-test: build-asan
+# the ASan/UBSan build; prints one summary at the end. The release build is compiled too: gcc -O2
+# warns (-Werror) where -O0 does not, and `make demo` / `make bench` use that build.
+test: build build-asan
 	@bash scripts/test.sh build/asan
 
 unit: build-asan

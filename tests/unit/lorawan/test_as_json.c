@@ -498,7 +498,10 @@ static void check_number_text(double v, int is32) {
     char *s = to_str(&b);
     const char *key = is32 ? "\"snr\":" : "\"latitude\":";
     const char *p = strstr(s, key);
-    if (!p) fail_msg("%s missing for %.17g", key, v);
+    if (!p) {
+        fail_msg("%s missing for %.17g", key, v);
+        return;
+    }
     p += strlen(key);
     size_t n = strcspn(p, ",}");
     char num[64];
