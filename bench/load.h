@@ -42,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "procstat.h"
 
 /* ---- options (parsed in mqtt_load.c) ---- */
 typedef struct lopts {
@@ -134,8 +135,6 @@ int ltrack_see(ltrack *t, uint32_t seq);
 void ltrack_free(ltrack *t);
 
 int ltopic_match(const char *filter, const char *topic);
-long lproc_rss_kb(int pid);
-long long lproc_cpu_ticks(int pid);
 int lcores_ticks(long long *irq, long long *total);
 uint64_t lnow_ns(void);
 

@@ -24,19 +24,9 @@ PY=/usr/bin/python3
 [ -x "$LOAD" ] || { echo "bench/lorawan: $LOAD not built" >&2; exit 2; }
 [ -x "$TE" ] || { echo "bench/lorawan: $TE not built" >&2; exit 2; }
 
-# own session, autogroup nice -20 (as bench/run.sh): other work on the machine skews less
-if [ -z "${TE_LW_INNER:-}" ]; then
-  export TE_LW_INNER=1
-  setsid bash "$0" "$@" &
-  child=$!
-  trap 'kill -TERM -- -$child 2>/dev/null || kill -TERM $child 2>/dev/null' INT TERM
-  wait $child
-  exit $?
-fi
-if [ -z "${TE_BENCH_NO_PRIORITY:-}" ]; then
-  echo -20 2>/dev/null >/proc/self/autogroup || true
-  renice -n -10 -p $$ >/dev/null 2>&1 || true
-fi
+# a session of our own with a raised priority (bench/common.sh)
+source "$(dirname "$0")/common.sh"
+bench_own_session TE_LW_INNER "$0" "$@"
 
 DUR=${TE_LW_DURATION:-10}
 NDEV=${TE_LW_DEVICES:-10000}

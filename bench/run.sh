@@ -25,21 +25,9 @@ PY=/usr/bin/python3
 [ -x "$LOAD" ] || { echo "bench: $LOAD not built" >&2; exit 2; }
 [ -x "$MOSQ" ] || { echo "bench: $MOSQ missing (apt-get install mosquitto)" >&2; exit 2; }
 
-# Run in a session of our own: its scheduler autogroup gets nice -20, so that other work on the
-# machine (builds, fuzzers) does not steal the brokers' CPU and skew the comparison. Ctrl-C is
-# forwarded to the whole session.
-if [ -z "${TE_BENCH_INNER:-}" ]; then
-  export TE_BENCH_INNER=1
-  setsid bash "$0" "$@" &
-  child=$!
-  trap 'kill -TERM -- -$child 2>/dev/null || kill -TERM $child 2>/dev/null' INT TERM
-  wait $child
-  exit $?
-fi
-if [ -z "${TE_BENCH_NO_PRIORITY:-}" ]; then
-  echo -20 2>/dev/null >/proc/self/autogroup || true
-  renice -n -10 -p $$ >/dev/null 2>&1 || true
-fi
+# a session of our own with a raised priority (bench/common.sh)
+source "$(dirname "$0")/common.sh"
+bench_own_session TE_BENCH_INNER "$0" "$@"
 
 DUR=${TE_BENCH_DURATION:-5}
 IDLE=${TE_BENCH_IDLE:-10000}

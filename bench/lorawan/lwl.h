@@ -20,7 +20,6 @@
  *   lwl_keystream(k,addr,fcnt,ks,n)  LoRaWAN uplink FRMPayload keystream, n <= 32 bytes; 0 / -1
  *   lwl_data_mic(k,addr,fcnt,msg,len,mic)  uplink data MIC (AES-CMAC over B0 | msg); 0 / -1
  *   lwl_now_ns()                  CLOCK_MONOTONIC in ns
- *   lwl_proc_rss_kb(pid) / lwl_proc_cpu_ticks(pid)  VmRSS kB / utime+stime ticks from /proc; -1
  */
 #ifndef TE_BENCH_LWL_H
 #define TE_BENCH_LWL_H
@@ -74,6 +73,4 @@ int lwl_keystream(const uint8_t key[16], uint32_t dev_addr, uint32_t fcnt, uint8
 int lwl_data_mic(const uint8_t key[16], uint32_t dev_addr, uint32_t fcnt, const uint8_t *msg, size_t len,
                  uint8_t mic[4]);
 uint64_t lwl_now_ns(void);
-long lwl_proc_rss_kb(int pid);
-long long lwl_proc_cpu_ticks(int pid);
 #endif

@@ -11,6 +11,7 @@
 #include "base/b64.h"
 #include "lorawan/frame.h"
 #include "lwl_run.h"
+#include "../procstat.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -344,7 +345,7 @@ int lwl_run(const lwl_opts *o) {
     th_started = true;
 
     long tck = sysconf(_SC_CLK_TCK);
-    long long sv_t0 = o->server_pid > 0 ? lwl_proc_cpu_ticks(o->server_pid) : -1;
+    long long sv_t0 = o->server_pid > 0 ? lproc_cpu_ticks(o->server_pid) : -1;
     long rss_max = -1;
     double cpu0 = cpu_s();
     uint64_t t0 = S.t0, t_end = t0 + (uint64_t)(o->duration * 1e9), next_sample = t0;
@@ -356,7 +357,7 @@ int lwl_run(const lwl_opts *o) {
     for (;;) {
         uint64_t now = lwl_now_ns();
         if (o->server_pid > 0 && now >= next_sample) {
-            long r = lwl_proc_rss_kb(o->server_pid);
+            long r = lproc_rss_kb(o->server_pid);
             if (r > rss_max) rss_max = r;
             next_sample = now + 100000000ull;
         }
@@ -402,7 +403,7 @@ int lwl_run(const lwl_opts *o) {
     uint64_t t_stop = lwl_now_ns();
     double send_s = (double)(t_stop - t0) / 1e9;
     double cpu_send = cpu_s() - cpu0;
-    long long sv_t1 = o->server_pid > 0 ? lwl_proc_cpu_ticks(o->server_pid) : -1;
+    long long sv_t1 = o->server_pid > 0 ? lproc_cpu_ticks(o->server_pid) : -1;
     /* drain: until everything arrived, nothing arrived for a while, or --drain s */
     uint64_t last_n = 0, last_change = t_stop, quiet = (uint64_t)o->dedup_ms * 1000000ull + 1500000000ull;
     for (;;) {
@@ -412,7 +413,7 @@ int lwl_run(const lwl_opts *o) {
         if (n >= sent || now - t_stop > (uint64_t)(o->drain * 1e9) || now - last_change > quiet || S.read_error)
             break;
         if (o->server_pid > 0) {
-            long r = lwl_proc_rss_kb(o->server_pid);
+            long r = lproc_rss_kb(o->server_pid);
             if (r > rss_max) rss_max = r;
         }
         usleep(10000);
