@@ -123,9 +123,12 @@ class Gateway:
 class Collector:
     """MQTT subscriber collecting (topic, json) pairs."""
 
+    seq = 0
+
     def __init__(self, port, topic="v3/#", username=None, password=None):
         self.q = queue.Queue()
-        self.c = paho.Client(client_id="lw-collector-%d" % os.getpid(), protocol=paho.MQTTv311)
+        Collector.seq += 1  # distinct ids: two clients with one id would take each other's session over
+        self.c = paho.Client(client_id="lw-collector-%d-%d" % (os.getpid(), Collector.seq), protocol=paho.MQTTv311)
         if username:
             self.c.username_pw_set(username, password)
         self.sub_result = queue.Queue()
